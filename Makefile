@@ -1,0 +1,42 @@
+# lead_scoring: lead scoring inside PostgreSQL (PGXS build)
+EXTENSION = lead_scoring
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = lead_scoring
+OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+
+# The extension script is built from one file per concern, in this order.
+EXTENSION_SQL = $(addprefix src/sql/, \
+	header.sql types.sql model_tables.sql grades.sql functions.sql \
+	lead_tables.sql live_scoring.sql rescore.sql views.sql config_dump.sql)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = $(DATA_built)
+
+REGRESS = setup model_validation decay_and_caps fit_rules live_scoring \
+	grades_and_views track parallel_aggregate rescore
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+$(EXTENSION)--$(EXTVERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
+	cat $(EXTENSION_SQL) > $@
+
+.PHONY: deps demo test bench
+# Install what a fresh Debian 12 machine lacks (as root, or through sudo).
+deps:
+	sh test/install_deps.sh
+
+# Build, install, and run the demo on a throwaway cluster.
+demo: deps
+	$(MAKE) && $(MAKE) install
+	pg_virtualenv sh demo/run.sh
+
+# Build, install, and run every test (pg_regress and test/) on a throwaway cluster.
+test: deps
+	$(MAKE) && $(MAKE) install
+	pg_virtualenv sh test/run_all.sh

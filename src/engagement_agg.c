@@ -1,0 +1,166 @@
+/*
+ * engagement_agg.c
+ *		The aggregate lead_scoring.score_activities(model, type, time, properties):
+ *		a lead's engagement state computed from its raw activities, in parallel
+ *		when the planner wants (combine, serialize and deserialize functions).
+ */
+#include "lead_scoring.h"
+
+#include "utils/fmgrprotos.h"
+
+PG_FUNCTION_INFO_V1(score_activities_transfn);
+PG_FUNCTION_INFO_V1(score_activities_combinefn);
+PG_FUNCTION_INFO_V1(score_activities_serializefn);
+PG_FUNCTION_INFO_V1(score_activities_deserializefn);
+PG_FUNCTION_INFO_V1(score_activities_finalfn);
+
+/* The aggregate's memory context, or an error if not called as an aggregate. */
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext context;
+
+	if (!AggCheckCallContext(fcinfo, &context))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", name)));
+	return context;
+}
+
+/* Does an activity's properties contain those the rule requires? */
+static bool
+properties_match(const ActivityRule *rule, Jsonb *properties)
+{
+	if (rule->properties == NULL)
+		return true;
+	if (properties == NULL)
+		return false;
+	return DatumGetBool(DirectFunctionCall2(jsonb_contains,
+											JsonbPGetDatum(properties),
+											JsonbPGetDatum(rule->properties)));
+}
+
+/* Count one activity under every rule it matches. */
+Datum
+score_activities_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo, "score_activities_transfn");
+	EngagementAccum *accum = PG_ARGISNULL(0) ? NULL : (EngagementAccum *) PG_GETARG_POINTER(0);
+	ScoringModel *model;
+	text	   *type;
+	TimestampTz at;
+	Jsonb	   *properties = NULL;
+	int			first;
+	int			nrules;
+	bool		properties_read = false;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the model definition given to score_activities must not be null")));
+	model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+
+	if (accum == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcontext);
+
+		accum = palloc(sizeof(EngagementAccum));
+		accum_init(accum, model->fingerprint, model->nactivity_rules);
+		MemoryContextSwitchTo(old);
+	}
+	else if (accum->fingerprint != model->fingerprint)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("score_activities was given different models in one group")));
+
+	/* an activity without a type or time cannot match a rule */
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_POINTER(accum);
+	type = PG_GETARG_TEXT_PP(2);
+	at = PG_GETARG_TIMESTAMPTZ(3);
+
+	nrules = find_activity_rules(model, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type), &first);
+	for (int i = first; i < first + nrules; i++)
+	{
+		const ActivityRule *rule = &model->activity_rules[i];
+		MemoryContext old;
+
+		if (rule->properties != NULL && !properties_read)
+		{
+			properties = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+			properties_read = true;
+		}
+		if (!properties_match(rule, properties))
+			continue;
+		old = MemoryContextSwitchTo(aggcontext);
+		accum_add_activity(accum, rule->rule_id, rule->half_life, at);
+		MemoryContextSwitchTo(old);
+	}
+	PG_RETURN_POINTER(accum);
+}
+
+/* Merge two partial states; the left one is reused when it exists. */
+Datum
+score_activities_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo, "score_activities_combinefn");
+	EngagementAccum *left = PG_ARGISNULL(0) ? NULL : (EngagementAccum *) PG_GETARG_POINTER(0);
+	EngagementAccum *right = PG_ARGISNULL(1) ? NULL : (EngagementAccum *) PG_GETARG_POINTER(1);
+	MemoryContext old;
+
+	if (right == NULL)
+		PG_RETURN_POINTER(left);
+
+	old = MemoryContextSwitchTo(aggcontext);
+	if (left == NULL)
+	{
+		left = palloc(sizeof(EngagementAccum));
+		accum_init(left, right->fingerprint, right->nentries);
+	}
+	else if (left->fingerprint != right->fingerprint)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("score_activities was given different models in one group")));
+	for (int i = 0; i < right->nentries; i++)
+		accum_merge_entry(left, &right->entries[i]);
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(left);
+}
+
+/* The partial state as bytes: the same layout as engagement_state. */
+Datum
+score_activities_serializefn(PG_FUNCTION_ARGS)
+{
+	EngagementAccum *accum = (EngagementAccum *) PG_GETARG_POINTER(0);
+
+	(void) aggregate_context(fcinfo, "score_activities_serializefn");
+	PG_RETURN_BYTEA_P((bytea *) accum_to_state(accum));
+}
+
+Datum
+score_activities_deserializefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcontext = aggregate_context(fcinfo, "score_activities_deserializefn");
+	bytea	   *bytes = PG_GETARG_BYTEA_P(0);
+	EngagementState *state = (EngagementState *) bytes;
+	EngagementAccum *accum;
+	MemoryContext old;
+
+	validate_engagement_state(state, VARSIZE(bytes));
+	old = MemoryContextSwitchTo(aggcontext);
+	accum = palloc(sizeof(EngagementAccum));
+	accum_init(accum, state->fingerprint, state->nentries);
+	memcpy(accum->entries, state->entries, sizeof(EngagementEntry) * state->nentries);
+	accum->nentries = state->nentries;
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(accum);
+}
+
+Datum
+score_activities_finalfn(PG_FUNCTION_ARGS)
+{
+	(void) aggregate_context(fcinfo, "score_activities_finalfn");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(accum_to_state((EngagementAccum *) PG_GETARG_POINTER(0)));
+}

@@ -1,0 +1,402 @@
+/*
+ * engagement_state.c
+ *		The lead_scoring.engagement_state type: per activity rule, how many
+ *		activities matched and their count decayed to the latest of them.
+ *
+ * Anchoring each rule's sum at its latest activity keeps every update O(1)
+ * and every multiplication by a factor <= 1, so nothing overflows however
+ * far apart the timestamps are, and late activities are simply added in.
+ */
+#include "lead_scoring.h"
+
+#include <math.h>
+
+#include "common/shortest_dec.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgrprotos.h"
+
+PG_FUNCTION_INFO_V1(engagement_state_in);
+PG_FUNCTION_INFO_V1(engagement_state_out);
+PG_FUNCTION_INFO_V1(engagement_state_recv);
+PG_FUNCTION_INFO_V1(engagement_state_send);
+PG_FUNCTION_INFO_V1(lead_scoring_merge_engagement);
+PG_FUNCTION_INFO_V1(lead_scoring_latest_activity_at);
+PG_FUNCTION_INFO_V1(lead_scoring_activity_count);
+
+/* 2^-((to - from) / half_life): how much of an activity at 'from' is left at 'to'. */
+double
+decay_factor(double half_life, TimestampTz from, TimestampTz to)
+{
+	if (half_life <= 0 || to <= from)
+		return 1.0;
+	return exp2(-(((double) to - (double) from) / USECS_PER_SEC) / half_life);
+}
+
+void
+accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity)
+{
+	accum->fingerprint = fingerprint;
+	accum->nentries = 0;
+	accum->capacity = Max(capacity, 4);
+	accum->entries = palloc(sizeof(EngagementEntry) * accum->capacity);
+}
+
+/* The entry for rule_id, inserted (empty) in rule_id order if missing. */
+static EngagementEntry *
+accum_entry(EngagementAccum *accum, int32 rule_id, double half_life)
+{
+	int			lo = 0;
+	int			hi = accum->nentries;
+	EngagementEntry *e;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (accum->entries[mid].rule_id < rule_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < accum->nentries && accum->entries[lo].rule_id == rule_id)
+		return &accum->entries[lo];
+
+	if (accum->nentries == accum->capacity)
+	{
+		accum->capacity *= 2;
+		accum->entries = repalloc(accum->entries,
+								  sizeof(EngagementEntry) * accum->capacity);
+	}
+	memmove(&accum->entries[lo + 1], &accum->entries[lo],
+			sizeof(EngagementEntry) * (accum->nentries - lo));
+	accum->nentries++;
+	e = &accum->entries[lo];
+	memset(e, 0, sizeof(EngagementEntry));
+	e->rule_id = rule_id;
+	e->half_life = half_life;
+	e->latest = DT_NOBEGIN;
+	return e;
+}
+
+/* Fold 'amount' activities, decayed to 'latest', into an entry. */
+static void
+entry_add(EngagementEntry *e, int64 activities, TimestampTz latest, double amount)
+{
+	if (latest > e->latest)
+	{
+		e->amount = e->amount * decay_factor(e->half_life, e->latest, latest) + amount;
+		e->latest = latest;
+	}
+	else
+		e->amount += amount * decay_factor(e->half_life, latest, e->latest);
+	e->activities += activities;
+}
+
+/* Count one activity at 'at' for a rule. */
+void
+accum_add_activity(EngagementAccum *accum, int32 rule_id, double half_life,
+				   TimestampTz at)
+{
+	if (TIMESTAMP_NOT_FINITE(at))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("an activity's time must be finite, not %s",
+						TIMESTAMP_IS_NOBEGIN(at) ? "-infinity" : "infinity")));
+	entry_add(accum_entry(accum, rule_id, half_life), 1, at, 1.0);
+}
+
+void
+accum_merge_entry(EngagementAccum *accum, const EngagementEntry *entry)
+{
+	EngagementEntry *e = accum_entry(accum, entry->rule_id, entry->half_life);
+
+	if (e->half_life != entry->half_life)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot merge engagement states: rule %d decays differently in each",
+						entry->rule_id)));
+	entry_add(e, entry->activities, entry->latest, entry->amount);
+}
+
+void
+accum_merge_state(EngagementAccum *accum, const EngagementState *state)
+{
+	if (state->fingerprint != accum->fingerprint)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot merge engagement states built with different activity rules"),
+				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
+	for (int i = 0; i < state->nentries; i++)
+		accum_merge_entry(accum, &state->entries[i]);
+}
+
+EngagementState *
+accum_to_state(const EngagementAccum *accum)
+{
+	Size		size = ENGAGEMENT_STATE_SIZE(accum->nentries);
+	EngagementState *state = palloc0(size);
+
+	SET_VARSIZE(state, size);
+	state->nentries = accum->nentries;
+	state->fingerprint = accum->fingerprint;
+	memcpy(state->entries, accum->entries, sizeof(EngagementEntry) * accum->nentries);
+	return state;
+}
+
+/* Refuse a state that did not come from this code: sizes, order and ranges. */
+void
+validate_engagement_state(const EngagementState *state, Size size)
+{
+	if (size < offsetof(EngagementState, entries) || state->nentries < 0 ||
+		(Size) state->nentries > (size - offsetof(EngagementState, entries)) / sizeof(EngagementEntry) ||
+		ENGAGEMENT_STATE_SIZE(state->nentries) != size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid engagement state: size does not match its entries")));
+	for (int i = 0; i < state->nentries; i++)
+	{
+		const EngagementEntry *e = &state->entries[i];
+
+		if ((i > 0 && e->rule_id <= state->entries[i - 1].rule_id) ||
+			e->reserved != 0 || e->activities < 1 || TIMESTAMP_NOT_FINITE(e->latest) ||
+			!IS_VALID_TIMESTAMP(e->latest) ||
+			isnan(e->amount) || isinf(e->amount) || e->amount < 0 ||
+			isnan(e->half_life) || isinf(e->half_life) || e->half_life < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid engagement state: entry %d is out of order or out of range",
+							i + 1)));
+	}
+}
+
+/* merge_engagement(a, b): the state of both sets of activities; NULL is empty. */
+Datum
+lead_scoring_merge_engagement(PG_FUNCTION_ARGS)
+{
+	EngagementState *a;
+	EngagementState *b;
+	EngagementAccum accum;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	a = PG_GETARG_ENGAGEMENT_STATE(0);
+	b = PG_GETARG_ENGAGEMENT_STATE(1);
+	accum_init(&accum, a->fingerprint, a->nentries + b->nentries);
+	accum_merge_state(&accum, a);
+	accum_merge_state(&accum, b);
+	PG_RETURN_POINTER(accum_to_state(&accum));
+}
+
+/* Latest activity counted in a state (NULL if none matched a rule). */
+Datum
+lead_scoring_latest_activity_at(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	TimestampTz latest = DT_NOBEGIN;
+
+	for (int i = 0; i < state->nentries; i++)
+		latest = Max(latest, state->entries[i].latest);
+	if (state->nentries == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(latest);
+}
+
+/* Number of activities counted in a state (an activity matching two rules counts twice). */
+Datum
+lead_scoring_activity_count(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	int64		total = 0;
+
+	for (int i = 0; i < state->nentries; i++)
+		total += state->entries[i].activities;
+	PG_RETURN_INT64(total);
+}
+
+/* Append a timestamp as ISO 8601 in UTC, whatever the session's settings. */
+static void
+append_utc_timestamp(StringInfo buf, TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	char		text[MAXDATELEN + 1];
+
+	if (timestamp2tm(t, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	EncodeDateTime(&tm, fsec, false, 0, NULL, USE_ISO_DATES, text);
+	appendStringInfo(buf, "%s+00", text);
+}
+
+/*
+ * Text form: a JSON object, so that it is readable and parsed by jsonb's own
+ * parser.  Doubles are written in their shortest exact form, so text round
+ * trips (pg_dump, COPY) are lossless.
+ */
+Datum
+engagement_state_out(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	StringInfoData buf;
+	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"fingerprint\": \"%016llx\", \"rules\": [",
+					 (unsigned long long) state->fingerprint);
+	for (int i = 0; i < state->nentries; i++)
+	{
+		const EngagementEntry *e = &state->entries[i];
+
+		appendStringInfo(&buf, "%s{\"rule_id\": %d, \"activities\": " INT64_FORMAT
+						 ", \"latest\": \"", i ? ", " : "", e->rule_id, e->activities);
+		append_utc_timestamp(&buf, e->latest);
+		double_to_shortest_decimal_buf(e->amount, num);
+		appendStringInfo(&buf, "\", \"amount\": %s", num);
+		double_to_shortest_decimal_buf(e->half_life, num);
+		appendStringInfo(&buf, ", \"half_life_seconds\": %s}", num);
+	}
+	appendStringInfoString(&buf, "]}");
+	PG_RETURN_CSTRING(buf.data);
+}
+
+/* A member of a state's text form, or an error naming it. */
+static JsonbValue *
+state_member(JsonbContainer *object, const char *key, enum jbvType type)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(object, key, strlen(key), NULL);
+
+	if (v == NULL || v->type != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: \"%s\" is missing or of the wrong type", key)));
+	return v;
+}
+
+static double
+state_number(JsonbContainer *object, const char *key)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(state_member(object, key, jbvNumeric)->val.numeric)));
+}
+
+Datum
+engagement_state_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	Jsonb	   *json = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
+	JsonbValue *v;
+	JsonbContainer *rules;
+	EngagementState *state;
+	char	   *hex;
+	char	   *end;
+	int			n;
+
+	if (!JsonContainerIsObject(&json->root))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: not a JSON object")));
+	v = state_member(&json->root, "fingerprint", jbvString);
+	hex = pnstrdup(v->val.string.val, v->val.string.len);
+	v = state_member(&json->root, "rules", jbvBinary);
+	rules = v->val.binary.data;
+	if (!JsonContainerIsArray(rules))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: \"rules\" must be an array")));
+	n = JsonContainerSize(rules);
+	state = palloc0(ENGAGEMENT_STATE_SIZE(n));
+	SET_VARSIZE(state, ENGAGEMENT_STATE_SIZE(n));
+	state->nentries = n;
+	errno = 0;
+	state->fingerprint = strtoull(hex, &end, 16);
+	if (errno != 0 || *end != '\0' || strlen(hex) != 16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: fingerprint must be 16 hex digits")));
+	for (int i = 0; i < n; i++)
+	{
+		JsonbValue *r = getIthJsonbValueFromContainer(rules, i);
+		EngagementEntry *e = &state->entries[i];
+		JsonbValue *latest;
+
+		if (r->type != jbvBinary || !JsonContainerIsObject(r->val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid engagement state: each rule must be an object")));
+		e->rule_id = DatumGetInt32(DirectFunctionCall1(numeric_int4,
+													   NumericGetDatum(state_member(r->val.binary.data, "rule_id", jbvNumeric)->val.numeric)));
+		e->activities = DatumGetInt64(DirectFunctionCall1(numeric_int8,
+														  NumericGetDatum(state_member(r->val.binary.data, "activities", jbvNumeric)->val.numeric)));
+		latest = state_member(r->val.binary.data, "latest", jbvString);
+		e->latest = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
+															CStringGetDatum(pnstrdup(latest->val.string.val, latest->val.string.len)),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1)));
+		e->amount = state_number(r->val.binary.data, "amount");
+		e->half_life = state_number(r->val.binary.data, "half_life_seconds");
+	}
+	validate_engagement_state(state, VARSIZE(state));
+	PG_RETURN_POINTER(state);
+}
+
+Datum
+engagement_state_send(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, state->nentries);
+	pq_sendint64(&buf, (int64) state->fingerprint);
+	for (int i = 0; i < state->nentries; i++)
+	{
+		const EngagementEntry *e = &state->entries[i];
+
+		pq_sendint32(&buf, e->rule_id);
+		pq_sendint64(&buf, e->activities);
+		pq_sendint64(&buf, e->latest);
+		pq_sendfloat8(&buf, e->amount);
+		pq_sendfloat8(&buf, e->half_life);
+	}
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+Datum
+engagement_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int32		n = pq_getmsgint(buf, 4);
+	EngagementState *state;
+	const int	wire_entry_size = 4 + 8 + 8 + 8 + 8;
+
+	if (n < 0 || n > (buf->len - buf->cursor) / wire_entry_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid engagement state: %d entries in a message of %d bytes",
+						n, buf->len)));
+	state = palloc0(ENGAGEMENT_STATE_SIZE(n));
+	SET_VARSIZE(state, ENGAGEMENT_STATE_SIZE(n));
+	state->nentries = n;
+	state->fingerprint = (uint64) pq_getmsgint64(buf);
+	for (int i = 0; i < n; i++)
+	{
+		EngagementEntry *e = &state->entries[i];
+
+		e->rule_id = pq_getmsgint(buf, 4);
+		e->activities = pq_getmsgint64(buf);
+		e->latest = pq_getmsgint64(buf);
+		e->amount = pq_getmsgfloat8(buf);
+		e->half_life = pq_getmsgfloat8(buf);
+	}
+	validate_engagement_state(state, VARSIZE(state));
+	PG_RETURN_POINTER(state);
+}

@@ -1,0 +1,147 @@
+/*
+ * lead_scoring.h
+ *		Types shared by the scoring core: a parsed scoring model and the
+ *		per-lead engagement state.
+ */
+#ifndef LEAD_SCORING_H
+#define LEAD_SCORING_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+typedef enum ScoreDimension
+{
+	DIMENSION_FIT,
+	DIMENSION_ENGAGEMENT
+} ScoreDimension;
+
+/* A component: a group of rules whose sum is capped. */
+typedef struct ModelComponent
+{
+	char	   *name;
+	ScoreDimension dimension;
+	bool		has_cap;
+	double		max_points;
+} ModelComponent;
+
+/* Points for each activity of a type (optionally with matching properties). */
+typedef struct ActivityRule
+{
+	int32		rule_id;
+	int			component;		/* index into ScoringModel.components */
+	char	   *activity_type;
+	int			activity_type_len;
+	Jsonb	   *properties;		/* required properties, or NULL */
+	double		points;
+	double		half_life;		/* seconds; 0 means no decay */
+	bool		has_cap;
+	double		max_points;
+} ActivityRule;
+
+typedef enum FitTest
+{
+	FIT_EQUALS,
+	FIT_IN,
+	FIT_BETWEEN,
+	FIT_MATCHES,
+	FIT_PRESENT
+} FitTest;
+
+/* Points for a lead attribute that passes a test. */
+typedef struct FitRule
+{
+	int32		rule_id;
+	int			component;
+	char	   *attribute;
+	int			attribute_len;
+	FitTest		test;
+	int			nvalues;		/* equals: 1, in: list length */
+	JsonbValue *values;
+	text	   *pattern;		/* matches */
+	bool		has_min;
+	bool		has_max;
+	double		min_value;
+	double		max_value;
+	double		points;
+} FitRule;
+
+/*
+ * A model parsed from its jsonb definition.  Activity rules are sorted by
+ * activity type so the rules of one activity are found by binary search.
+ */
+typedef struct ScoringModel
+{
+	int32		model_id;
+	uint64		fingerprint;	/* identifies what the engagement state depends on */
+	int			ncomponents;
+	ModelComponent *components;
+	int			nactivity_rules;
+	ActivityRule *activity_rules;
+	int		   *rules_by_id;	/* indexes of activity_rules, by rule_id */
+	int			nfit_rules;
+	FitRule    *fit_rules;
+} ScoringModel;
+
+/*
+ * One activity rule's share of a lead's engagement: the number of matching
+ * activities, decayed by the rule's half-life to the latest of them.
+ */
+typedef struct EngagementEntry
+{
+	int32		rule_id;
+	int32		reserved;		/* zero; keeps the layout 8-byte aligned */
+	int64		activities;
+	TimestampTz latest;
+	double		amount;			/* sum of 2^-((latest - t) / half_life) */
+	double		half_life;		/* seconds; 0 means no decay */
+} EngagementEntry;
+
+/* The lead_scoring.engagement_state type: entries sorted by rule_id. */
+typedef struct EngagementState
+{
+	int32		vl_len_;
+	int32		nentries;
+	uint64		fingerprint;
+	EngagementEntry entries[FLEXIBLE_ARRAY_MEMBER];
+} EngagementState;
+
+#define ENGAGEMENT_STATE_SIZE(n) \
+	(offsetof(EngagementState, entries) + (Size) (n) * sizeof(EngagementEntry))
+#define DatumGetEngagementState(d) ((EngagementState *) PG_DETOAST_DATUM(d))
+#define PG_GETARG_ENGAGEMENT_STATE(n) DatumGetEngagementState(PG_GETARG_DATUM(n))
+
+/* A growable, unpacked engagement state (aggregates and merges). */
+typedef struct EngagementAccum
+{
+	uint64		fingerprint;
+	int			nentries;
+	int			capacity;
+	EngagementEntry *entries;
+} EngagementAccum;
+
+/* model.c */
+extern ScoringModel *scoring_model_from_jsonb(Jsonb *definition, FmgrInfo *flinfo);
+extern ScoringModel *parse_scoring_model(Jsonb *definition);
+extern int	find_activity_rules(const ScoringModel *model, const char *type, int len,
+								int *first);
+extern const ActivityRule *find_rule_by_id(const ScoringModel *model, int32 rule_id);
+
+/* engagement_state.c */
+extern void accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity);
+extern void accum_add_activity(EngagementAccum *accum, int32 rule_id,
+							   double half_life, TimestampTz at);
+extern void accum_merge_entry(EngagementAccum *accum, const EngagementEntry *entry);
+extern void accum_merge_state(EngagementAccum *accum, const EngagementState *state);
+extern EngagementState *accum_to_state(const EngagementAccum *accum);
+extern void validate_engagement_state(const EngagementState *state, Size size);
+extern double decay_factor(double half_life, TimestampTz from, TimestampTz to);
+
+/* scoring.c */
+extern TimestampTz evaluation_instant(const EngagementState *state, TimestampTz as_of);
+extern void check_state_matches_model(const EngagementState *state,
+									  const ScoringModel *model);
+
+#endif							/* LEAD_SCORING_H */

@@ -1,0 +1,544 @@
+/*
+ * model.c
+ *		Parse and validate a scoring model's jsonb definition, and cache the
+ *		parsed form per calling function so each row costs a memcmp, not a parse.
+ */
+#include "lead_scoring.h"
+
+#include <math.h>
+
+#include "catalog/pg_collation_d.h"
+#include "common/hashfn.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(lead_scoring_check_model);
+
+/* The cached model of one calling function (kept in fn_extra). */
+typedef struct ModelCache
+{
+	MemoryContext context;
+	Size		size;
+	char	   *bytes;
+	ScoringModel *model;
+} ModelCache;
+
+/* Look up a key of a jsonb object; JSON null counts as absent. */
+static JsonbValue *
+get_key(JsonbContainer *object, const char *key)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(object, key, strlen(key), NULL);
+
+	if (v != NULL && v->type == jbvNull)
+		return NULL;
+	return v;
+}
+
+/* The container of a jsonb object or array value, or NULL if it is neither. */
+static JsonbContainer *
+get_container(JsonbValue *v, bool want_array)
+{
+	if (v == NULL || v->type != jbvBinary)
+		return NULL;
+	if (want_array ? !JsonContainerIsArray(v->val.binary.data)
+		: !JsonContainerIsObject(v->val.binary.data))
+		return NULL;
+	return v->val.binary.data;
+}
+
+/* A finite number from a jsonb value, or an error naming what it is for. */
+static double
+get_number(JsonbContainer *object, const char *key, const char *what, int32 id,
+		   bool required, bool *present)
+{
+	JsonbValue *v = get_key(object, key);
+	double		d;
+
+	if (present)
+		*present = (v != NULL);
+	if (v == NULL)
+	{
+		if (required)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("%s %d: %s is required", what, id, key)));
+		return 0.0;
+	}
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %d: %s must be a finite number", what, id, key),
+				 errdetail("The value given is %s.",
+						   v->type == jbvString
+						   ? pnstrdup(v->val.string.val, v->val.string.len)
+						   : "not a number")));
+	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+										   NumericGetDatum(v->val.numeric)));
+	if (isnan(d) || isinf(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %d: %s must be a finite number", what, id, key)));
+	return d;
+}
+
+/* A non-empty string from a jsonb value, or an error. */
+static char *
+get_string(JsonbContainer *object, const char *key, const char *what, int32 id,
+		   int *len)
+{
+	JsonbValue *v = get_key(object, key);
+
+	if (v == NULL || v->type != jbvString || v->val.string.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %d: %s must be a non-empty string", what, id, key)));
+	if (len)
+		*len = v->val.string.len;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* The rule's id; every rule must have one. */
+static int32
+get_rule_id(JsonbContainer *rule, const char *what)
+{
+	JsonbValue *v = get_key(rule, "rule_id");
+
+	if (v == NULL || v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every %s needs a numeric rule_id", what)));
+	return DatumGetInt32(DirectFunctionCall1(numeric_int4,
+											 NumericGetDatum(v->val.numeric)));
+}
+
+/* Index of the named component, checking that it is in the expected dimension. */
+static int
+find_component(ScoringModel *model, JsonbContainer *rule, const char *what,
+			   int32 id, ScoreDimension dimension)
+{
+	char	   *name = get_string(rule, "component", what, id, NULL);
+
+	for (int i = 0; i < model->ncomponents; i++)
+	{
+		if (strcmp(model->components[i].name, name) != 0)
+			continue;
+		if (model->components[i].dimension != dimension)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s %d: component \"%s\" is in the %s dimension", what, id,
+							name, dimension == DIMENSION_FIT ? "engagement" : "fit"),
+					 errhint("Activity rules belong to engagement components, fit rules to fit components.")));
+		return i;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s %d: unknown component \"%s\"", what, id, name)));
+	return -1;					/* keep compiler quiet */
+}
+
+/* An optional cap: positive and finite when given. */
+static bool
+get_cap(JsonbContainer *object, const char *what, int32 id, double *cap)
+{
+	bool		present;
+
+	*cap = get_number(object, "max_points", what, id, false, &present);
+	if (present && *cap <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %d: max_points must be positive", what, id),
+				 errdetail("A cap limits the size of a contribution in either direction.")));
+	return present;
+}
+
+/* Iterate the elements of an array member of the definition. */
+#define FOREACH_ELEMENT(array, i, elem) \
+	for (uint32 i = 0, n_##i = (array) ? JsonContainerSize(array) : 0; \
+		 i < n_##i && ((elem) = getIthJsonbValueFromContainer((array), i)) != NULL; i++)
+
+static void
+parse_components(ScoringModel *model, JsonbContainer *root)
+{
+	JsonbContainer *array = get_container(get_key(root, "components"), true);
+	JsonbValue *elem;
+	int			n = array ? JsonContainerSize(array) : 0;
+
+	model->components = palloc0(sizeof(ModelComponent) * Max(n, 1));
+	FOREACH_ELEMENT(array, i, elem)
+	{
+		JsonbContainer *c = get_container(elem, false);
+		ModelComponent *comp = &model->components[model->ncomponents];
+		char	   *dimension;
+
+		if (c == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("each component must be a JSON object")));
+		comp->name = get_string(c, "component", "component", (int32) i + 1, NULL);
+		dimension = get_string(c, "dimension", "component", (int32) i + 1, NULL);
+		if (strcmp(dimension, "fit") == 0)
+			comp->dimension = DIMENSION_FIT;
+		else if (strcmp(dimension, "engagement") == 0)
+			comp->dimension = DIMENSION_ENGAGEMENT;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("component \"%s\": unknown dimension \"%s\"", comp->name, dimension),
+					 errhint("A component's dimension is \"fit\" or \"engagement\".")));
+		comp->has_cap = get_cap(c, "component", (int32) i + 1, &comp->max_points);
+		for (int j = 0; j < model->ncomponents; j++)
+			if (strcmp(model->components[j].name, comp->name) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNIQUE_VIOLATION),
+						 errmsg("component \"%s\" is defined twice", comp->name)));
+		model->ncomponents++;
+	}
+}
+
+/* Order activity rules by type (bytewise, then length), then id. */
+static int
+compare_activity_rules(const void *a, const void *b)
+{
+	const ActivityRule *ra = a;
+	const ActivityRule *rb = b;
+	int			cmp = memcmp(ra->activity_type, rb->activity_type,
+							 Min(ra->activity_type_len, rb->activity_type_len));
+
+	if (cmp != 0)
+		return cmp;
+	if (ra->activity_type_len != rb->activity_type_len)
+		return ra->activity_type_len < rb->activity_type_len ? -1 : 1;
+	return (ra->rule_id > rb->rule_id) - (ra->rule_id < rb->rule_id);
+}
+
+static const ScoringModel *sort_model;	/* qsort has no context argument */
+
+static int
+compare_rule_ids(const void *a, const void *b)
+{
+	int32		ia = sort_model->activity_rules[*(const int *) a].rule_id;
+	int32		ib = sort_model->activity_rules[*(const int *) b].rule_id;
+
+	return (ia > ib) - (ia < ib);
+}
+
+static void
+parse_activity_rules(ScoringModel *model, JsonbContainer *root)
+{
+	JsonbContainer *array = get_container(get_key(root, "activity_rules"), true);
+	JsonbValue *elem;
+	int			n = array ? JsonContainerSize(array) : 0;
+	const char *what = "activity rule";
+
+	model->activity_rules = palloc0(sizeof(ActivityRule) * Max(n, 1));
+	FOREACH_ELEMENT(array, i, elem)
+	{
+		JsonbContainer *r = get_container(elem, false);
+		ActivityRule *rule = &model->activity_rules[model->nactivity_rules];
+		JsonbValue *props;
+		bool		has_half_life;
+
+		if (r == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("each activity rule must be a JSON object")));
+		rule->rule_id = get_rule_id(r, what);
+		rule->component = find_component(model, r, what, rule->rule_id,
+										 DIMENSION_ENGAGEMENT);
+		rule->activity_type = get_string(r, "activity_type", what, rule->rule_id,
+										 &rule->activity_type_len);
+		rule->points = get_number(r, "points", what, rule->rule_id, true, NULL);
+		rule->half_life = get_number(r, "half_life_seconds", what, rule->rule_id,
+									 false, &has_half_life);
+		if (has_half_life && rule->half_life <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("activity rule %d: half-life must be positive", rule->rule_id),
+					 errhint("Leave the half-life empty for points that never decay.")));
+		rule->has_cap = get_cap(r, what, rule->rule_id, &rule->max_points);
+		props = get_key(r, "properties");
+		if (props != NULL)
+		{
+			if (get_container(props, false) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("activity rule %d: properties must be a JSON object",
+								rule->rule_id)));
+			/* an empty object matches everything: treat it as no condition */
+			if (JsonContainerSize(props->val.binary.data) > 0)
+				rule->properties = JsonbValueToJsonb(props);
+		}
+		model->nactivity_rules++;
+	}
+	qsort(model->activity_rules, model->nactivity_rules, sizeof(ActivityRule),
+		  compare_activity_rules);
+
+	model->rules_by_id = palloc(sizeof(int) * Max(model->nactivity_rules, 1));
+	for (int i = 0; i < model->nactivity_rules; i++)
+		model->rules_by_id[i] = i;
+	sort_model = model;
+	qsort(model->rules_by_id, model->nactivity_rules, sizeof(int), compare_rule_ids);
+	sort_model = NULL;
+	for (int i = 1; i < model->nactivity_rules; i++)
+		if (model->activity_rules[model->rules_by_id[i]].rule_id ==
+			model->activity_rules[model->rules_by_id[i - 1]].rule_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("activity rule %d is defined twice",
+							model->activity_rules[model->rules_by_id[i]].rule_id)));
+}
+
+/* A scalar to compare lead attributes with (equals, in). */
+static JsonbValue
+get_scalar(JsonbValue *v, int32 id)
+{
+	if (v == NULL || v->type == jbvBinary || v->type == jbvNull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fit rule %d: value must be a string, number or boolean", id)));
+	return *v;
+}
+
+static void
+parse_fit_rules(ScoringModel *model, JsonbContainer *root)
+{
+	JsonbContainer *array = get_container(get_key(root, "fit_rules"), true);
+	JsonbValue *elem;
+	int			n = array ? JsonContainerSize(array) : 0;
+	const char *what = "fit rule";
+
+	model->fit_rules = palloc0(sizeof(FitRule) * Max(n, 1));
+	FOREACH_ELEMENT(array, i, elem)
+	{
+		JsonbContainer *r = get_container(elem, false);
+		FitRule    *rule = &model->fit_rules[model->nfit_rules];
+		char	   *test;
+
+		if (r == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("each fit rule must be a JSON object")));
+		rule->rule_id = get_rule_id(r, what);
+		rule->component = find_component(model, r, what, rule->rule_id, DIMENSION_FIT);
+		rule->attribute = get_string(r, "attribute", what, rule->rule_id,
+									 &rule->attribute_len);
+		rule->points = get_number(r, "points", what, rule->rule_id, true, NULL);
+		test = get_string(r, "test", what, rule->rule_id, NULL);
+
+		if (strcmp(test, "equals") == 0)
+		{
+			rule->test = FIT_EQUALS;
+			rule->nvalues = 1;
+			rule->values = palloc(sizeof(JsonbValue));
+			rule->values[0] = get_scalar(get_key(r, "value"), rule->rule_id);
+		}
+		else if (strcmp(test, "in") == 0)
+		{
+			JsonbContainer *list = get_container(get_key(r, "value"), true);
+			JsonbValue *item;
+
+			if (list == NULL || JsonContainerSize(list) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("fit rule %d: test \"in\" needs a non-empty JSON array as value",
+								rule->rule_id)));
+			rule->test = FIT_IN;
+			rule->values = palloc(sizeof(JsonbValue) * JsonContainerSize(list));
+			FOREACH_ELEMENT(list, j, item)
+				rule->values[rule->nvalues++] = get_scalar(item, rule->rule_id);
+		}
+		else if (strcmp(test, "between") == 0)
+		{
+			rule->test = FIT_BETWEEN;
+			rule->min_value = get_number(r, "min_value", what, rule->rule_id, false,
+										 &rule->has_min);
+			rule->max_value = get_number(r, "max_value", what, rule->rule_id, false,
+										 &rule->has_max);
+			if (!rule->has_min && !rule->has_max)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("fit rule %d: test \"between\" needs min_value, max_value or both",
+								rule->rule_id)));
+			if (rule->has_min && rule->has_max && rule->min_value > rule->max_value)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("fit rule %d: min_value %g is above max_value %g",
+								rule->rule_id, rule->min_value, rule->max_value)));
+		}
+		else if (strcmp(test, "matches") == 0)
+		{
+			char	   *pattern = get_string(r, "pattern", what, rule->rule_id, NULL);
+
+			rule->test = FIT_MATCHES;
+			rule->pattern = cstring_to_text(pattern);
+			/* compile now, so an invalid pattern is refused when written */
+			(void) DirectFunctionCall2Coll(texticregexeq, DEFAULT_COLLATION_OID,
+										   PointerGetDatum(cstring_to_text("")),
+										   PointerGetDatum(rule->pattern));
+		}
+		else if (strcmp(test, "present") == 0)
+			rule->test = FIT_PRESENT;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("fit rule %d: unknown test \"%s\"", rule->rule_id, test),
+					 errhint("The tests are equals, in, between, matches and present.")));
+		for (int j = 0; j < model->nfit_rules; j++)
+			if (model->fit_rules[j].rule_id == rule->rule_id)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNIQUE_VIOLATION),
+						 errmsg("fit rule %d is defined twice", rule->rule_id)));
+		model->nfit_rules++;
+	}
+}
+
+/*
+ * The fingerprint covers what the engagement state depends on: which rules
+ * exist, what they match and how they decay.  Points and caps are applied
+ * when a state is evaluated, so changing them needs no recount.
+ */
+static uint64
+compute_fingerprint(const ScoringModel *model)
+{
+	uint64		h = 0x6c656164;
+
+	for (int i = 0; i < model->nactivity_rules; i++)
+	{
+		const ActivityRule *rule = &model->activity_rules[model->rules_by_id[i]];
+
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->rule_id,
+												  sizeof(int32), 0));
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) rule->activity_type,
+												  rule->activity_type_len, 1));
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->half_life,
+												  sizeof(double), 2));
+		if (rule->properties)
+			h = hash_combine64(h, hash_bytes_extended((const unsigned char *) VARDATA(rule->properties),
+													  VARSIZE(rule->properties) - VARHDRSZ, 3));
+	}
+	return h;
+}
+
+/* Parse and validate a definition in the current memory context. */
+ScoringModel *
+parse_scoring_model(Jsonb *definition)
+{
+	ScoringModel *model = palloc0(sizeof(ScoringModel));
+	JsonbContainer *root = &definition->root;
+	JsonbValue *id;
+
+	if (!JsonContainerIsObject(root))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a model definition must be a JSON object")));
+	id = get_key(root, "model_id");
+	if (id != NULL && id->type == jbvNumeric)
+		model->model_id = DatumGetInt32(DirectFunctionCall1(numeric_int4,
+															NumericGetDatum(id->val.numeric)));
+	parse_components(model, root);
+	parse_activity_rules(model, root);
+	parse_fit_rules(model, root);
+	model->fingerprint = compute_fingerprint(model);
+	return model;
+}
+
+/*
+ * The parsed model for a definition, cached in fn_extra: a query passes the
+ * same definition for every row, so it is parsed once per query.
+ */
+ScoringModel *
+scoring_model_from_jsonb(Jsonb *definition, FmgrInfo *flinfo)
+{
+	ModelCache *cache = (ModelCache *) flinfo->fn_extra;
+	Size		size = VARSIZE(definition);
+	MemoryContext old;
+
+	if (cache != NULL && cache->size == size &&
+		memcmp(cache->bytes, definition, size) == 0)
+		return cache->model;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(ModelCache));
+		flinfo->fn_extra = cache;
+	}
+	if (cache->context != NULL)
+		MemoryContextDelete(cache->context);
+	cache->model = NULL;
+	cache->context = AllocSetContextCreate(flinfo->fn_mcxt, "lead_scoring model",
+										   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cache->context);
+	cache->bytes = palloc(size);
+	memcpy(cache->bytes, definition, size);
+	cache->size = size;
+	/* parse the copy: rule values point into it */
+	cache->model = parse_scoring_model((Jsonb *) cache->bytes);
+	MemoryContextSwitchTo(old);
+	return cache->model;
+}
+
+/* Number of rules for an activity type; *first is the index of the first. */
+int
+find_activity_rules(const ScoringModel *model, const char *type, int len, int *first)
+{
+	int			lo = 0;
+	int			hi = model->nactivity_rules;
+	int			count = 0;
+
+	/* lower bound of (type) in the sorted rules */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		const ActivityRule *r = &model->activity_rules[mid];
+		int			cmp = memcmp(r->activity_type, type, Min(r->activity_type_len, len));
+
+		if (cmp == 0)
+			cmp = (r->activity_type_len > len) - (r->activity_type_len < len);
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (lo + count < model->nactivity_rules &&
+		   model->activity_rules[lo + count].activity_type_len == len &&
+		   memcmp(model->activity_rules[lo + count].activity_type, type, len) == 0)
+		count++;
+	return count;
+}
+
+/* The activity rule with this id, or NULL. */
+const ActivityRule *
+find_rule_by_id(const ScoringModel *model, int32 rule_id)
+{
+	int			lo = 0;
+	int			hi = model->nactivity_rules - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		const ActivityRule *r = &model->activity_rules[model->rules_by_id[mid]];
+
+		if (r->rule_id == rule_id)
+			return r;
+		if (r->rule_id < rule_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+/* check_model(jsonb): the definition itself if valid, else an error. */
+Datum
+lead_scoring_check_model(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *definition = PG_GETARG_JSONB_P(0);
+
+	(void) parse_scoring_model(definition);
+	PG_RETURN_JSONB_P(definition);
+}

@@ -1,0 +1,329 @@
+/*
+ * scoring.c
+ *		Evaluate a model: engagement from a state at an instant, fit from a
+ *		lead's attributes, each capped per rule and per component, with a
+ *		breakdown whose rows add up exactly to the score.
+ */
+#include "lead_scoring.h"
+
+#include <math.h>
+
+#include "catalog/pg_collation_d.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/numeric.h"
+
+PG_FUNCTION_INFO_V1(lead_scoring_engagement_score);
+PG_FUNCTION_INFO_V1(lead_scoring_engagement_breakdown);
+PG_FUNCTION_INFO_V1(lead_scoring_fit_score);
+PG_FUNCTION_INFO_V1(lead_scoring_fit_breakdown);
+
+/* One rule's part of a score. */
+typedef struct Contribution
+{
+	int32		rule_id;
+	int			component;
+	int64		activities;
+	TimestampTz latest;
+	double		before_caps;
+	double		after_rule_cap;
+	double		points;			/* after the component cap */
+} Contribution;
+
+static double
+clamp_to_cap(double value, bool has_cap, double cap)
+{
+	if (!has_cap)
+		return value;
+	return Max(-cap, Min(cap, value));
+}
+
+/*
+ * Apply component caps to the contributions and return the capped total.
+ * When a component is capped, its rules share the cap in proportion to what
+ * they brought, so the breakdown still adds up to the score.
+ */
+static double
+apply_component_caps(const ScoringModel *model, Contribution *parts, int nparts)
+{
+	double	   *sums = palloc0(sizeof(double) * Max(model->ncomponents, 1));
+	double		total = 0;
+
+	for (int i = 0; i < nparts; i++)
+		sums[parts[i].component] += parts[i].after_rule_cap;
+	for (int i = 0; i < nparts; i++)
+	{
+		const ModelComponent *c = &model->components[parts[i].component];
+		double		sum = sums[parts[i].component];
+		double		capped = clamp_to_cap(sum, c->has_cap, c->max_points);
+
+		parts[i].points = (capped == sum) ? parts[i].after_rule_cap
+			: parts[i].after_rule_cap * (capped / sum);
+	}
+	for (int c = 0; c < model->ncomponents; c++)
+		total += clamp_to_cap(sums[c], model->components[c].has_cap,
+							  model->components[c].max_points);
+	pfree(sums);
+	return total;
+}
+
+/*
+ * The instant a state is evaluated at: as_of, or its latest activity if that
+ * is later, so an activity dated after as_of never makes older ones grow.
+ */
+TimestampTz
+evaluation_instant(const EngagementState *state, TimestampTz as_of)
+{
+	TimestampTz at = as_of;
+
+	for (int i = 0; i < state->nentries; i++)
+		at = Max(at, state->entries[i].latest);
+	return at;
+}
+
+void
+check_state_matches_model(const EngagementState *state, const ScoringModel *model)
+{
+	if (state->fingerprint != model->fingerprint)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("engagement state was built with other activity rules than model %d has",
+						model->model_id),
+				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
+}
+
+/* The engagement contributions of a state at as_of; returns the score. */
+static double
+evaluate_engagement(const EngagementState *state, const ScoringModel *model,
+					TimestampTz as_of, Contribution *parts)
+{
+	TimestampTz at = evaluation_instant(state, as_of);
+
+	check_state_matches_model(state, model);
+	for (int i = 0; i < state->nentries; i++)
+	{
+		const EngagementEntry *e = &state->entries[i];
+		const ActivityRule *rule = find_rule_by_id(model, e->rule_id);
+		Contribution *p = &parts[i];
+
+		if (rule == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("engagement state counts rule %d, which model %d does not have",
+							e->rule_id, model->model_id)));
+		p->rule_id = e->rule_id;
+		p->component = rule->component;
+		p->activities = e->activities;
+		p->latest = e->latest;
+		p->before_caps = e->amount * decay_factor(e->half_life, e->latest, at) * rule->points;
+		p->after_rule_cap = clamp_to_cap(p->before_caps, rule->has_cap, rule->max_points);
+	}
+	return apply_component_caps(model, parts, state->nentries);
+}
+
+/* engagement_score(state, model, as_of): the capped, decayed engagement score. */
+Datum
+lead_scoring_engagement_score(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
+	Contribution *parts = palloc(sizeof(Contribution) * Max(state->nentries, 1));
+	double		score = evaluate_engagement(state, model, as_of, parts);
+
+	pfree(parts);
+	PG_RETURN_FLOAT8(score);
+}
+
+/* engagement_breakdown(state, model, as_of): one row per rule with activities. */
+Datum
+lead_scoring_engagement_breakdown(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
+	Contribution *parts = palloc(sizeof(Contribution) * Max(state->nentries, 1));
+
+	InitMaterializedSRF(fcinfo, 0);
+	(void) evaluate_engagement(state, model, as_of, parts);
+	for (int i = 0; i < state->nentries; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {0};
+
+		values[0] = Int32GetDatum(parts[i].rule_id);
+		values[1] = CStringGetTextDatum(model->components[parts[i].component].name);
+		values[2] = Int64GetDatum(parts[i].activities);
+		values[3] = TimestampTzGetDatum(parts[i].latest);
+		values[4] = Float8GetDatum(parts[i].before_caps);
+		values[5] = Float8GetDatum(parts[i].after_rule_cap);
+		values[6] = Float8GetDatum(parts[i].points);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* Equality of two jsonb scalars of the same type (strings bytewise). */
+static bool
+scalar_equals(const JsonbValue *a, const JsonbValue *b)
+{
+	if (a->type != b->type)
+		return false;
+	switch (a->type)
+	{
+		case jbvString:
+			return a->val.string.len == b->val.string.len &&
+				memcmp(a->val.string.val, b->val.string.val, a->val.string.len) == 0;
+		case jbvNumeric:
+			return DatumGetBool(DirectFunctionCall2(numeric_eq,
+													NumericGetDatum(a->val.numeric),
+													NumericGetDatum(b->val.numeric)));
+		case jbvBool:
+			return a->val.boolean == b->val.boolean;
+		default:
+			return false;
+	}
+}
+
+/* A number from an attribute: a JSON number or a string holding one. */
+static bool
+attribute_number(const JsonbValue *v, double *result)
+{
+	if (v->type == jbvNumeric)
+	{
+		*result = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+													 NumericGetDatum(v->val.numeric)));
+		return !isnan(*result);
+	}
+	if (v->type == jbvString && v->val.string.len > 0 && v->val.string.len < 64)
+	{
+		char		buf[64];
+		char	   *end;
+
+		memcpy(buf, v->val.string.val, v->val.string.len);
+		buf[v->val.string.len] = '\0';
+		errno = 0;
+		*result = strtod(buf, &end);
+		while (*end == ' ')
+			end++;
+		return errno == 0 && end != buf && *end == '\0' && !isnan(*result) && !isinf(*result);
+	}
+	return false;
+}
+
+/* Does a lead's attributes pass a fit rule's test? */
+static bool
+fit_rule_matches(const FitRule *rule, Jsonb *attributes)
+{
+	JsonbValue	buf;
+	JsonbValue *v;
+	double		number;
+
+	if (!JsonContainerIsObject(&attributes->root))
+		return false;
+	v = getKeyJsonValueFromContainer(&attributes->root, rule->attribute,
+									 rule->attribute_len, &buf);
+	if (v == NULL || v->type == jbvNull)
+		return false;
+
+	switch (rule->test)
+	{
+		case FIT_PRESENT:
+			return !(v->type == jbvString && v->val.string.len == 0);
+		case FIT_EQUALS:
+		case FIT_IN:
+			for (int i = 0; i < rule->nvalues; i++)
+				if (scalar_equals(v, &rule->values[i]))
+					return true;
+			return false;
+		case FIT_BETWEEN:
+			if (!attribute_number(v, &number))
+				return false;
+			return (!rule->has_min || number >= rule->min_value) &&
+				(!rule->has_max || number <= rule->max_value);
+		case FIT_MATCHES:
+			if (v->type != jbvString)
+				return false;
+			return DatumGetBool(DirectFunctionCall2Coll(texticregexeq, DEFAULT_COLLATION_OID,
+														PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
+																								 v->val.string.len)),
+														PointerGetDatum(rule->pattern)));
+	}
+	return false;
+}
+
+/* The fit contributions of a lead's attributes; returns the score. */
+static double
+evaluate_fit(const ScoringModel *model, Jsonb *attributes, Contribution *parts, int *nparts)
+{
+	*nparts = 0;
+	for (int i = 0; i < model->nfit_rules; i++)
+	{
+		const FitRule *rule = &model->fit_rules[i];
+		Contribution *p;
+
+		if (!fit_rule_matches(rule, attributes))
+			continue;
+		p = &parts[(*nparts)++];
+		memset(p, 0, sizeof(Contribution));
+		p->rule_id = rule->rule_id;
+		p->component = rule->component;
+		p->before_caps = rule->points;
+		p->after_rule_cap = rule->points;
+	}
+	return apply_component_caps(model, parts, *nparts);
+}
+
+/* fit_score(model, attributes): the capped fit score of a lead's attributes. */
+Datum
+lead_scoring_fit_score(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(0), fcinfo->flinfo);
+	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
+	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nfit_rules, 1));
+	int			nparts;
+	double		score = evaluate_fit(model, attributes, parts, &nparts);
+
+	pfree(parts);
+	PG_RETURN_FLOAT8(score);
+}
+
+/* fit_breakdown(model, attributes): one row per fit rule the lead passes. */
+Datum
+lead_scoring_fit_breakdown(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(0), fcinfo->flinfo);
+	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
+	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nfit_rules, 1));
+	int			nparts;
+
+	InitMaterializedSRF(fcinfo, 0);
+	(void) evaluate_fit(model, attributes, parts, &nparts);
+	for (int i = 0; i < nparts; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = Int32GetDatum(parts[i].rule_id);
+		values[1] = CStringGetTextDatum(model->components[parts[i].component].name);
+		values[2] = Float8GetDatum(parts[i].before_caps);
+		values[3] = Float8GetDatum(parts[i].points);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(lead_scoring_state_matches_model);
+
+/* state_matches_model(state, model): can the state be evaluated with the model? */
+Datum
+lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+
+	PG_RETURN_BOOL(state->fingerprint == model->fingerprint);
+}

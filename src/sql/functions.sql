@@ -1,0 +1,91 @@
+-- The scoring core (C): validate a model, count activities, evaluate scores.
+
+CREATE FUNCTION lead_scoring.check_model(definition jsonb) RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'lead_scoring_check_model'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.check_model(jsonb) IS
+  'Returns a model definition unchanged if it is valid; otherwise raises an error saying what is wrong';
+
+CREATE FUNCTION lead_scoring.merge_engagement(a lead_scoring.engagement_state, b lead_scoring.engagement_state)
+RETURNS lead_scoring.engagement_state
+  AS 'MODULE_PATHNAME', 'lead_scoring_merge_engagement'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.merge_engagement(lead_scoring.engagement_state, lead_scoring.engagement_state) IS
+  'The engagement state of the activities of both states (null counts as no activity)';
+
+CREATE FUNCTION lead_scoring.latest_activity_at(state lead_scoring.engagement_state) RETURNS timestamptz
+  AS 'MODULE_PATHNAME', 'lead_scoring_latest_activity_at'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.latest_activity_at(lead_scoring.engagement_state) IS
+  'Time of the latest activity counted by some rule, or null if none';
+
+CREATE FUNCTION lead_scoring.activity_count(state lead_scoring.engagement_state) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'lead_scoring_activity_count'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.activity_count(lead_scoring.engagement_state) IS
+  'Number of activity-rule matches counted in a state (an activity matching two rules counts twice)';
+
+CREATE FUNCTION lead_scoring.score_activities_transfn(internal, jsonb, text, timestamptz, jsonb)
+RETURNS internal AS 'MODULE_PATHNAME', 'score_activities_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION lead_scoring.score_activities_combinefn(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'score_activities_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION lead_scoring.score_activities_serializefn(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'score_activities_serializefn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lead_scoring.score_activities_deserializefn(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'score_activities_deserializefn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lead_scoring.score_activities_finalfn(internal)
+RETURNS lead_scoring.engagement_state AS 'MODULE_PATHNAME', 'score_activities_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.score_activities_transfn(internal, jsonb, text, timestamptz, jsonb) IS 'Aggregate support: counts one activity';
+COMMENT ON FUNCTION lead_scoring.score_activities_combinefn(internal, internal) IS 'Aggregate support: merges partial states (parallel plans)';
+COMMENT ON FUNCTION lead_scoring.score_activities_serializefn(internal) IS 'Aggregate support: partial state to bytes';
+COMMENT ON FUNCTION lead_scoring.score_activities_deserializefn(bytea, internal) IS 'Aggregate support: bytes to partial state';
+COMMENT ON FUNCTION lead_scoring.score_activities_finalfn(internal) IS 'Aggregate support: partial state to engagement_state';
+
+CREATE AGGREGATE lead_scoring.score_activities(model jsonb, activity_type text, occurred_at timestamptz, properties jsonb) (
+  SFUNC = lead_scoring.score_activities_transfn,
+  STYPE = internal,
+  FINALFUNC = lead_scoring.score_activities_finalfn,
+  COMBINEFUNC = lead_scoring.score_activities_combinefn,
+  SERIALFUNC = lead_scoring.score_activities_serializefn,
+  DESERIALFUNC = lead_scoring.score_activities_deserializefn,
+  PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE lead_scoring.score_activities(jsonb, text, timestamptz, jsonb) IS
+  'Engagement state of a set of activities under a model definition (models.definition): a full rescore from raw activities';
+
+CREATE FUNCTION lead_scoring.engagement_score(state lead_scoring.engagement_state, model jsonb,
+                                              as_of timestamptz DEFAULT now())
+RETURNS double precision AS 'MODULE_PATHNAME', 'lead_scoring_engagement_score'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.engagement_score(lead_scoring.engagement_state, jsonb, timestamptz) IS
+  'Engagement score of a state at as_of (default now): points decayed by half-life, then capped per rule and per component. Evaluated at the latest counted activity if that is after as_of';
+
+CREATE FUNCTION lead_scoring.state_matches_model(state lead_scoring.engagement_state, model jsonb)
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_state_matches_model'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.state_matches_model(lead_scoring.engagement_state, jsonb) IS
+  'Whether a state was built with this model''s activity rules (their types, properties and half-lives), so engagement_score can evaluate it';
+
+CREATE FUNCTION lead_scoring.engagement_breakdown(state lead_scoring.engagement_state, model jsonb,
+                                                  as_of timestamptz DEFAULT now(),
+  OUT rule_id integer, OUT component text, OUT activities bigint, OUT latest_activity_at timestamptz,
+  OUT points_before_caps double precision, OUT points_after_rule_cap double precision,
+  OUT points double precision)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'lead_scoring_engagement_breakdown'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION lead_scoring.engagement_breakdown(lead_scoring.engagement_state, jsonb, timestamptz) IS
+  'One row per activity rule of a state at as_of: activities counted, points after decay, after the rule cap, and after the component cap (points, which add up to engagement_score)';
+
+CREATE FUNCTION lead_scoring.fit_score(model jsonb, attributes jsonb) RETURNS double precision
+  AS 'MODULE_PATHNAME', 'lead_scoring_fit_score'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.fit_score(jsonb, jsonb) IS
+  'Fit score of a lead''s attributes under a model definition: points of the fit rules passed, capped per component';
+
+CREATE FUNCTION lead_scoring.fit_breakdown(model jsonb, attributes jsonb,
+  OUT rule_id integer, OUT component text, OUT points_before_caps double precision,
+  OUT points double precision)
+RETURNS SETOF record AS 'MODULE_PATHNAME', 'lead_scoring_fit_breakdown'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 5;
+COMMENT ON FUNCTION lead_scoring.fit_breakdown(jsonb, jsonb) IS
+  'One row per fit rule the attributes pass: its points, and its points after the component cap (which add up to fit_score)';

@@ -1,0 +1,83 @@
+-- Grades: thresholds on the total score, edited with plain UPDATEs.
+
+CREATE TABLE lead_scoring.grades (
+  grade       text PRIMARY KEY,
+  rank        integer NOT NULL CHECK (rank > 0),
+  min_score   double precision NOT NULL,
+  sales_ready boolean NOT NULL DEFAULT false,
+  description text,
+  UNIQUE (rank) DEFERRABLE INITIALLY IMMEDIATE
+);
+COMMENT ON TABLE lead_scoring.grades IS 'Grade thresholds: a lead gets the best-ranked grade whose min_score its total score reaches; the lowest grade also takes every score below it';
+COMMENT ON COLUMN lead_scoring.grades.grade IS 'Grade name, e.g. A';
+COMMENT ON COLUMN lead_scoring.grades.rank IS '1 for the best grade, 2 for the next, and so on; min_score must fall as rank rises';
+COMMENT ON COLUMN lead_scoring.grades.min_score IS 'Lowest total score that earns this grade';
+COMMENT ON COLUMN lead_scoring.grades.sales_ready IS 'Whether leads of this grade go to sales; sales-ready grades are the best-ranked ones';
+COMMENT ON COLUMN lead_scoring.grades.description IS 'What the grade means for sales and marketing';
+
+-- Refuse thresholds that are not finite, overlap, or are out of rank order.
+CREATE FUNCTION lead_scoring.check_grades() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN
+    SELECT grade, rank, min_score, sales_ready,
+           lag(grade) OVER w AS better_grade, lag(min_score) OVER w AS better_min,
+           lag(sales_ready) OVER w AS better_ready
+      FROM lead_scoring.grades WINDOW w AS (ORDER BY rank)
+  LOOP
+    IF g.min_score = 'NaN'::float8 OR g.min_score IN ('Infinity'::float8, '-Infinity'::float8) THEN
+      RAISE EXCEPTION 'grade "%": min_score must be a finite number, not %', g.grade, g.min_score
+        USING ERRCODE = 'check_violation';
+    ELSIF g.better_min = g.min_score THEN
+      RAISE EXCEPTION 'grade "%" overlaps grade "%": both start at %', g.better_grade, g.grade, g.min_score
+        USING ERRCODE = 'check_violation',
+              HINT = 'Each grade needs its own min_score.';
+    ELSIF g.better_min < g.min_score THEN
+      RAISE EXCEPTION 'grades out of order: grade "%" (rank %) starts at %, above grade "%" which ranks better and starts at %',
+        g.grade, g.rank, g.min_score, g.better_grade, g.better_min
+        USING ERRCODE = 'check_violation',
+              HINT = 'A better-ranked grade must have a higher min_score.';
+    ELSIF g.sales_ready AND NOT g.better_ready THEN
+      RAISE EXCEPTION 'grade "%" is sales-ready but grade "%", which ranks better, is not', g.grade, g.better_grade
+        USING ERRCODE = 'check_violation';
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.check_grades() IS 'Trigger: refuses grade thresholds that are not finite, overlap, or are out of rank order';
+
+CREATE TRIGGER check_grades AFTER INSERT OR UPDATE OR DELETE ON lead_scoring.grades
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.check_grades();
+
+CREATE VIEW lead_scoring.grade_ranges AS
+SELECT grade, rank, min_score,
+       lag(min_score) OVER (ORDER BY rank) AS below_score,
+       sales_ready, description
+  FROM lead_scoring.grades;
+COMMENT ON VIEW lead_scoring.grade_ranges IS 'Each grade with the score range it covers: from min_score up to (not including) below_score';
+COMMENT ON COLUMN lead_scoring.grade_ranges.grade IS 'Grade name';
+COMMENT ON COLUMN lead_scoring.grade_ranges.rank IS '1 for the best grade';
+COMMENT ON COLUMN lead_scoring.grade_ranges.min_score IS 'Lowest total score of the grade (the lowest grade also takes lower scores)';
+COMMENT ON COLUMN lead_scoring.grade_ranges.below_score IS 'The grade covers scores below this; empty for the best grade';
+COMMENT ON COLUMN lead_scoring.grade_ranges.sales_ready IS 'Whether leads of this grade go to sales';
+COMMENT ON COLUMN lead_scoring.grade_ranges.description IS 'What the grade means';
+
+-- All thresholds in one row, sorted by min_score, for fast grading with width_bucket.
+CREATE VIEW lead_scoring.grade_thresholds AS
+SELECT array_agg(grade ORDER BY min_score) AS grades,
+       array_agg(min_score ORDER BY min_score) AS min_scores,
+       array_agg(sales_ready ORDER BY min_score) AS sales_ready
+  FROM lead_scoring.grades;
+COMMENT ON VIEW lead_scoring.grade_thresholds IS 'The grades as three arrays sorted by min_score, as lead_scoring.grade_of takes them';
+COMMENT ON COLUMN lead_scoring.grade_thresholds.grades IS 'Grade names, lowest first';
+COMMENT ON COLUMN lead_scoring.grade_thresholds.min_scores IS 'Their min_score, ascending';
+COMMENT ON COLUMN lead_scoring.grade_thresholds.sales_ready IS 'Whether each is sales-ready';
+
+CREATE FUNCTION lead_scoring.grade_index(score double precision, min_scores double precision[])
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN GREATEST(pg_catalog.width_bucket(score, min_scores), 1);
+COMMENT ON FUNCTION lead_scoring.grade_index(double precision, double precision[]) IS
+  'Position in ascending min_scores of the grade a score earns (1, the lowest grade, for scores below every threshold)';

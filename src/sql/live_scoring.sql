@@ -1,0 +1,148 @@
+-- Live scoring: statement-level triggers with transition tables keep
+-- lead_scores current in the same transaction as the change.
+
+CREATE TABLE lead_scoring.tracked_tables (
+  activity_table    regclass PRIMARY KEY,
+  lead_column       name NOT NULL,
+  type_column       name NOT NULL,
+  time_column       name NOT NULL,
+  properties_column name,
+  tracked_at        timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE lead_scoring.tracked_tables IS 'Activity tables whose rows are scored live; add one with lead_scoring.track()';
+COMMENT ON COLUMN lead_scoring.tracked_tables.activity_table IS 'The table';
+COMMENT ON COLUMN lead_scoring.tracked_tables.lead_column IS 'Its column holding the lead id';
+COMMENT ON COLUMN lead_scoring.tracked_tables.type_column IS 'Its column holding the activity type';
+COMMENT ON COLUMN lead_scoring.tracked_tables.time_column IS 'Its column holding when the activity happened';
+COMMENT ON COLUMN lead_scoring.tracked_tables.properties_column IS 'Its jsonb column of properties rules can match; empty if none';
+COMMENT ON COLUMN lead_scoring.tracked_tables.tracked_at IS 'When tracking started';
+
+-- One SELECT over every tracked table, with the standard column names.
+CREATE FUNCTION lead_scoring.activity_sources_sql() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT coalesce(string_agg(format(
+           'SELECT %I::bigint AS lead_id, %I::text AS activity_type, %I AS occurred_at, %s AS properties FROM %s',
+           lead_column, type_column, time_column,
+           CASE WHEN properties_column IS NULL THEN 'NULL::jsonb' ELSE format('%I::jsonb', properties_column) END,
+           activity_table), ' UNION ALL ' ORDER BY activity_table::oid),
+         'SELECT NULL::bigint AS lead_id, NULL::text AS activity_type, NULL::timestamptz AS occurred_at, NULL::jsonb AS properties WHERE false')
+    FROM lead_scoring.tracked_tables
+$$;
+COMMENT ON FUNCTION lead_scoring.activity_sources_sql() IS
+  'SQL text of a query over all tracked activity tables, with columns lead_id, activity_type, occurred_at, properties';
+
+-- AFTER INSERT: merge the new rows' engagement into each lead's state.
+CREATE FUNCTION lead_scoring.score_inserted_activities() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  EXECUTE format($q$
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)
+    SELECT n.%1$I, lead_scoring.score_activities(m.definition, n.%2$I::text, n.%3$I, %4$s)
+      FROM new_activities n, lead_scoring.models m
+     WHERE m.is_active AND n.%1$I IS NOT NULL
+     GROUP BY n.%1$I
+     ORDER BY n.%1$I
+    ON CONFLICT (lead_id) DO UPDATE
+       SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement),
+           scored_at = now()$q$,
+    TG_ARGV[0], TG_ARGV[1], TG_ARGV[2],
+    CASE WHEN TG_ARGV[3] = '' THEN 'NULL::jsonb' ELSE format('n.%I::jsonb', TG_ARGV[3]) END);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
+  'Trigger (AFTER INSERT, per statement): adds the inserted activities to their leads'' engagement';
+
+-- Recompute the engagement of some leads (all if lead_ids is null) from every tracked table.
+CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  -- a concurrent insert must not merge into a state this is replacing
+  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+  EXECUTE format($q$
+    WITH fresh AS (
+      SELECT a.lead_id, lead_scoring.score_activities(m.definition, a.activity_type, a.occurred_at, a.properties) AS engagement
+        FROM (%s) a, lead_scoring.models m
+       WHERE m.is_active AND ($1 IS NULL OR a.lead_id = ANY ($1))
+       GROUP BY a.lead_id)
+    UPDATE lead_scoring.lead_scores s
+       SET engagement = fresh.engagement, scored_at = now()
+      FROM lead_scoring.lead_scores t LEFT JOIN fresh USING (lead_id)
+     WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))$q$,
+    lead_scoring.activity_sources_sql())
+  USING lead_ids;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.recompute_engagement(bigint[]) IS
+  'Recomputes the engagement state of the given leads (all leads if null) from every tracked activity table';
+
+-- AFTER UPDATE, DELETE or TRUNCATE: recompute the leads whose activities changed.
+CREATE FUNCTION lead_scoring.rescore_changed_activities() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  ids bigint[];
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    PERFORM lead_scoring.recompute_engagement(NULL);
+    RETURN NULL;
+  ELSIF TG_OP = 'UPDATE' THEN
+    EXECUTE format('SELECT array_agg(DISTINCT l) FROM (SELECT %1$I::bigint FROM old_activities UNION ALL SELECT %1$I::bigint FROM new_activities) x(l)',
+                   TG_ARGV[0]) INTO ids;
+  ELSE
+    EXECUTE format('SELECT array_agg(DISTINCT %1$I::bigint) FROM old_activities', TG_ARGV[0]) INTO ids;
+  END IF;
+  IF ids IS NOT NULL THEN
+    PERFORM lead_scoring.recompute_engagement(ids);
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.rescore_changed_activities() IS
+  'Trigger (AFTER UPDATE, DELETE or TRUNCATE, per statement): recomputes the engagement of the leads whose activities changed';
+
+-- AFTER INSERT or UPDATE on leads: score the fit of new or changed leads.
+CREATE FUNCTION lead_scoring.score_lead_fit() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
+    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
+             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+      FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
+     ORDER BY n.lead_id
+    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now();
+  ELSE
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
+    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
+             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+      FROM new_leads n JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
+     WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
+           IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
+     ORDER BY n.lead_id
+    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now();
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.score_lead_fit() IS
+  'Trigger (AFTER INSERT or UPDATE on leads, per statement): scores the fit of new and changed leads';
+
+CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  DELETE FROM lead_scoring.lead_scores s USING old_leads o WHERE s.lead_id = o.lead_id;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.forget_deleted_leads() IS
+  'Trigger (AFTER DELETE on leads, per statement): removes the scores of deleted leads';
+
+CREATE TRIGGER score_new_leads AFTER INSERT ON lead_scoring.leads
+  REFERENCING NEW TABLE AS new_leads
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_lead_fit();
+CREATE TRIGGER score_changed_leads AFTER UPDATE ON lead_scoring.leads
+  REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_lead_fit();
+CREATE TRIGGER forget_deleted_leads AFTER DELETE ON lead_scoring.leads
+  REFERENCING OLD TABLE AS old_leads
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.forget_deleted_leads();

@@ -1,0 +1,292 @@
+-- Compile models from their tables, rescore, activate, and attach activity tables.
+
+CREATE FUNCTION lead_scoring.model_definition(model_id integer) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object(
+    'model_id', $1,
+    'components', coalesce((
+       SELECT jsonb_agg(jsonb_build_object('component', c.component, 'dimension', c.dimension,
+                                           'max_points', c.max_points) ORDER BY c.component)
+         FROM lead_scoring.components c WHERE c.model_id = $1), '[]'),
+    'activity_rules', coalesce((
+       SELECT jsonb_agg(jsonb_build_object('rule_id', r.rule_id, 'component', r.component,
+                                           'activity_type', r.activity_type, 'properties', r.properties,
+                                           'points', r.points,
+                                           'half_life_seconds', extract(epoch FROM r.half_life),
+                                           'max_points', r.max_points) ORDER BY r.rule_id)
+         FROM lead_scoring.activity_rules r WHERE r.model_id = $1), '[]'),
+    'fit_rules', coalesce((
+       SELECT jsonb_agg(jsonb_build_object('rule_id', r.rule_id, 'component', r.component,
+                                           'attribute', r.attribute, 'test', r.test,
+                                           'value', r.value, 'pattern', r.pattern,
+                                           'min_value', r.min_value, 'max_value', r.max_value,
+                                           'points', r.points) ORDER BY r.rule_id)
+         FROM lead_scoring.fit_rules r WHERE r.model_id = $1), '[]'))
+$$;
+COMMENT ON FUNCTION lead_scoring.model_definition(integer) IS
+  'A model''s components and rules as JSON, read from the model tables (not validated; see check_model)';
+
+-- Rebuild every lead's state under the active model and report grade changes.
+-- previous_definition is what the states were built with, to grade "before".
+CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb,
+  OUT leads_rescored bigint, OUT leads_changed_grade bigint,
+  OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  definition jsonb;
+BEGIN
+  -- block live-scoring writers so that no committed activity is missed or counted twice
+  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+  SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
+  IF definition IS NULL THEN
+    RAISE EXCEPTION 'no scoring model is active'
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Activate one with SELECT * FROM lead_scoring.activate_model(''name'').';
+  END IF;
+  EXECUTE format($q$
+    WITH t AS (SELECT * FROM lead_scoring.grade_thresholds),
+    before AS (
+      SELECT s.lead_id, t.grades[g] AS grade, t.sales_ready[g] AS sales_ready
+        FROM lead_scoring.lead_scores s, t,
+             LATERAL lead_scoring.grade_index(s.fit_score + coalesce(
+               CASE WHEN lead_scoring.state_matches_model(s.engagement, $2)
+                    THEN lead_scoring.engagement_score(s.engagement, $2, now()) END, 0), t.min_scores) g),
+    fresh AS (
+      SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
+        FROM (%s) a WHERE a.lead_id IS NOT NULL GROUP BY a.lead_id),
+    fit AS (
+      SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name, l.company, l.attributes)) AS fit_score
+        FROM lead_scoring.leads l),
+    everyone AS (
+      SELECT lead_id FROM lead_scoring.lead_scores UNION SELECT lead_id FROM fresh UNION SELECT lead_id FROM fit),
+    written AS (
+      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score, engagement, scored_at)
+      SELECT e.lead_id, coalesce(fit.fit_score, 0), fresh.engagement, now()
+        FROM everyone e LEFT JOIN fresh USING (lead_id) LEFT JOIN fit USING (lead_id)
+       ORDER BY e.lead_id
+      ON CONFLICT (lead_id) DO UPDATE
+         SET fit_score = excluded.fit_score, engagement = excluded.engagement, scored_at = excluded.scored_at
+      RETURNING s.lead_id, s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, $1, now()), 0) AS total),
+    after AS (
+      SELECT w.lead_id, t.grades[g] AS grade, t.sales_ready[g] AS sales_ready
+        FROM written w, t, LATERAL lead_scoring.grade_index(w.total, t.min_scores) g)
+    SELECT count(*),
+           count(*) FILTER (WHERE a.grade IS DISTINCT FROM b.grade),
+           count(*) FILTER (WHERE a.sales_ready AND NOT coalesce(b.sales_ready, false)),
+           count(*) FILTER (WHERE b.sales_ready AND NOT coalesce(a.sales_ready, false))
+      FROM after a LEFT JOIN before b USING (lead_id)$q$,
+    lead_scoring.activity_sources_sql())
+  INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+  USING definition, coalesce(previous_definition, definition);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb) IS
+  'Rescores every lead under the active model; grades before are computed with previous_definition. Use lead_scoring.rescore()';
+
+CREATE FUNCTION lead_scoring.rescore(
+  OUT leads_rescored bigint, OUT leads_changed_grade bigint,
+  OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+  SELECT * FROM lead_scoring.rescore_from(NULL)
+$$;
+COMMENT ON FUNCTION lead_scoring.rescore() IS
+  'Recomputes every lead''s fit and engagement from the leads and all tracked activity tables under the active model, and reports how many leads changed grade and sales-readiness';
+
+CREATE FUNCTION lead_scoring.activate_model(model_name text,
+  OUT leads_rescored bigint, OUT leads_changed_grade bigint,
+  OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  previous jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT FROM lead_scoring.models WHERE name = model_name) THEN
+    RAISE EXCEPTION 'scoring model "%" does not exist', model_name
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  SELECT definition INTO previous FROM lead_scoring.models WHERE is_active;
+  -- the models trigger must not rescore too: this call does, and reports it
+  PERFORM set_config('lead_scoring.activating', 'on', true);
+  UPDATE lead_scoring.models SET is_active = false WHERE is_active AND name <> model_name;
+  UPDATE lead_scoring.models SET is_active = true, activated_at = now() WHERE name = model_name;
+  PERFORM set_config('lead_scoring.activating', 'off', true);
+  SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+    FROM lead_scoring.rescore_from(previous);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.activate_model(text) IS
+  'Makes the named model the active one and rescores every lead, in one transaction; reports how many leads changed grade';
+
+-- After rule or component changes: recompile definitions; rescore if the active one changed.
+CREATE FUNCTION lead_scoring.compile_models() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  m record;
+  compiled jsonb;
+  previous jsonb;
+  report record;
+BEGIN
+  FOR m IN SELECT model_id, is_active, definition FROM lead_scoring.models ORDER BY model_id LOOP
+    compiled := lead_scoring.check_model(lead_scoring.model_definition(m.model_id));
+    IF compiled IS DISTINCT FROM m.definition THEN
+      UPDATE lead_scoring.models SET definition = compiled WHERE model_id = m.model_id;
+      IF m.is_active THEN
+        previous := m.definition;
+      END IF;
+    END IF;
+  END LOOP;
+  IF previous IS NOT NULL THEN
+    SELECT * INTO report FROM lead_scoring.rescore_from(previous);
+    RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.compile_models() IS
+  'Trigger (after changes to components or rules, per statement): validates and stores each model''s definition, and rescores if the active model changed';
+
+CREATE TRIGGER compile_models AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.components
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.compile_models();
+CREATE TRIGGER compile_models AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.activity_rules
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.compile_models();
+CREATE TRIGGER compile_models AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.fit_rules
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.compile_models();
+
+-- A model's definition is always derived from its tables.
+CREATE FUNCTION lead_scoring.compile_model_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  NEW.definition := lead_scoring.check_model(lead_scoring.model_definition(NEW.model_id));
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.compile_model_row() IS
+  'Trigger (before insert or update on models): sets definition from the model''s tables';
+CREATE TRIGGER compile_model_row BEFORE INSERT OR UPDATE ON lead_scoring.models
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.compile_model_row();
+
+-- A direct UPDATE of is_active rescores like activate_model does.
+CREATE FUNCTION lead_scoring.rescore_on_activation() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  previous jsonb;
+  report record;
+BEGIN
+  IF current_setting('lead_scoring.activating', true) = 'on'
+     OR NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+    RETURN NULL;
+  END IF;
+  IF NOT EXISTS (SELECT FROM old_models o JOIN new_models n USING (model_id)
+                  WHERE o.is_active IS DISTINCT FROM n.is_active) THEN
+    RETURN NULL;
+  END IF;
+  SELECT o.definition INTO previous FROM old_models o WHERE o.is_active;
+  SELECT * INTO report FROM lead_scoring.rescore_from(previous);
+  RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.rescore_on_activation() IS
+  'Trigger (after update on models, per statement): rescores when the active model was switched by a plain UPDATE';
+CREATE TRIGGER rescore_on_activation AFTER UPDATE ON lead_scoring.models
+  REFERENCING OLD TABLE AS old_models NEW TABLE AS new_models
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_on_activation();
+
+-- At commit: if models exist, exactly one is active.
+CREATE FUNCTION lead_scoring.check_one_active_model() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT FROM lead_scoring.models)
+     AND NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+    RAISE EXCEPTION 'no scoring model is active'
+      USING ERRCODE = 'check_violation',
+            HINT = 'Exactly one model must be active; switch with lead_scoring.activate_model(name).';
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.check_one_active_model() IS
+  'Constraint trigger (deferred to commit): refuses to leave models without an active one';
+CREATE CONSTRAINT TRIGGER check_one_active_model AFTER INSERT OR UPDATE OR DELETE ON lead_scoring.models
+  DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.check_one_active_model();
+
+CREATE FUNCTION lead_scoring.track(activity_table regclass, lead_column name, type_column name,
+                                   time_column name, properties_column name DEFAULT NULL,
+  OUT leads_rescored bigint, OUT leads_changed_grade bigint,
+  OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  pair text[];
+  col name;
+  want text;
+  typ regtype;
+BEGIN
+  FOREACH pair SLICE 1 IN ARRAY ARRAY[[lead_column, 'lead'], [type_column, 'type'], [time_column, 'time'],
+                                      [coalesce(properties_column, ''), 'properties']]::text[] LOOP
+    col := pair[1];
+    want := pair[2];
+    CONTINUE WHEN col = '';
+    SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
+     WHERE a.attrelid = activity_table AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF typ IS NULL THEN
+      RAISE EXCEPTION 'column "%" of % does not exist', col, activity_table USING ERRCODE = 'undefined_column';
+    ELSIF NOT (want = 'lead' AND typ IN ('bigint'::regtype, 'integer', 'smallint')
+            OR want = 'type' AND typ IN ('text'::regtype, 'character varying', 'character')
+            OR want = 'time' AND typ = 'timestamp with time zone'::regtype
+            OR want = 'properties' AND typ IN ('jsonb'::regtype, 'json')) THEN
+      RAISE EXCEPTION 'column "%" of % has type %, which cannot be the % column', col, activity_table, typ, want
+        USING ERRCODE = 'datatype_mismatch',
+              HINT = 'The lead column is an integer type, the type column text, the time column timestamptz, the properties column jsonb or json.';
+    END IF;
+    typ := NULL;
+  END LOOP;
+
+  INSERT INTO lead_scoring.tracked_tables (activity_table, lead_column, type_column, time_column, properties_column)
+  VALUES (activity_table, lead_column, type_column, time_column, properties_column);
+  EXECUTE format('CREATE TRIGGER lead_scoring_score_inserts AFTER INSERT ON %s REFERENCING NEW TABLE AS new_activities '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_inserted_activities(%L, %L, %L, %L)',
+                 activity_table, lead_column, type_column, time_column, coalesce(properties_column, ''));
+  EXECUTE format('CREATE TRIGGER lead_scoring_rescore_updates AFTER UPDATE ON %s '
+                 'REFERENCING OLD TABLE AS old_activities NEW TABLE AS new_activities '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
+                 activity_table, lead_column);
+  EXECUTE format('CREATE TRIGGER lead_scoring_rescore_deletes AFTER DELETE ON %s REFERENCING OLD TABLE AS old_activities '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
+                 activity_table, lead_column);
+  EXECUTE format('CREATE TRIGGER lead_scoring_rescore_truncates AFTER TRUNCATE ON %s '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
+                 activity_table, lead_column);
+  IF EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+    SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+      FROM lead_scoring.rescore();
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.track(regclass, name, name, name, name) IS
+  'Scores an existing activity table live, in place: adds triggers, scores its rows, and reports the rescore';
+
+CREATE FUNCTION lead_scoring.untrack(activity_table regclass,
+  OUT leads_rescored bigint, OUT leads_changed_grade bigint,
+  OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  trigger_name text;
+BEGIN
+  DELETE FROM lead_scoring.tracked_tables t WHERE t.activity_table = untrack.activity_table;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION '% is not tracked', activity_table USING ERRCODE = 'undefined_object';
+  END IF;
+  FOREACH trigger_name IN ARRAY ARRAY['lead_scoring_score_inserts', 'lead_scoring_rescore_updates',
+                                      'lead_scoring_rescore_deletes', 'lead_scoring_rescore_truncates'] LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, activity_table);
+  END LOOP;
+  IF EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+    SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+      FROM lead_scoring.rescore();
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.untrack(regclass) IS
+  'Stops scoring an activity table: drops its triggers, leaves its rows untouched, and rescores without them';
+
+SELECT lead_scoring.track('lead_scoring.activities', 'lead_id', 'activity_type', 'occurred_at', 'properties');
