@@ -13,7 +13,7 @@ EXTENSION_SQL = $(addprefix src/sql/, \
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(DATA_built)
 
-REGRESS = setup model_validation decay_and_caps fit_rules live_scoring \
+REGRESS = decay_and_caps fit_rules model_validation live_scoring \
 	grades_and_views track parallel_aggregate rescore
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 

@@ -52,7 +52,7 @@ get_container(JsonbValue *v, bool want_array)
 
 /* A finite number from a jsonb value, or an error naming what it is for. */
 static double
-get_number(JsonbContainer *object, const char *key, const char *what, int32 id,
+get_number(JsonbContainer *object, const char *key, const char *label,
 		   bool required, bool *present)
 {
 	JsonbValue *v = get_key(object, key);
@@ -65,13 +65,13 @@ get_number(JsonbContainer *object, const char *key, const char *what, int32 id,
 		if (required)
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("%s %d: %s is required", what, id, key)));
+					 errmsg("%s: %s is required", label, key)));
 		return 0.0;
 	}
 	if (v->type != jbvNumeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %d: %s must be a finite number", what, id, key),
+				 errmsg("%s: %s must be a finite number", label, key),
 				 errdetail("The value given is %s.",
 						   v->type == jbvString
 						   ? pnstrdup(v->val.string.val, v->val.string.len)
@@ -81,7 +81,7 @@ get_number(JsonbContainer *object, const char *key, const char *what, int32 id,
 	if (isnan(d) || isinf(d))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %d: %s must be a finite number", what, id, key)));
+				 errmsg("%s: %s must be a finite number", label, key)));
 	return d;
 }
 
@@ -146,7 +146,7 @@ get_cap(JsonbContainer *object, const char *what, int32 id, double *cap)
 {
 	bool		present;
 
-	*cap = get_number(object, "max_points", what, id, false, &present);
+	*cap = get_number(object, "max_points", psprintf("%s %d", what, id), false, &present);
 	if (present && *cap <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -189,7 +189,13 @@ parse_components(ScoringModel *model, JsonbContainer *root)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("component \"%s\": unknown dimension \"%s\"", comp->name, dimension),
 					 errhint("A component's dimension is \"fit\" or \"engagement\".")));
-		comp->has_cap = get_cap(c, "component", (int32) i + 1, &comp->max_points);
+		comp->max_points = get_number(c, "max_points", psprintf("component \"%s\"", comp->name), false,
+									  &comp->has_cap);
+		if (comp->has_cap && comp->max_points <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("component \"%s\": max_points must be positive", comp->name),
+					 errdetail("A cap limits the size of a contribution in either direction.")));
 		for (int j = 0; j < model->ncomponents; j++)
 			if (strcmp(model->components[j].name, comp->name) == 0)
 				ereport(ERROR,
@@ -251,8 +257,8 @@ parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 										 DIMENSION_ENGAGEMENT);
 		rule->activity_type = get_string(r, "activity_type", what, rule->rule_id,
 										 &rule->activity_type_len);
-		rule->points = get_number(r, "points", what, rule->rule_id, true, NULL);
-		rule->half_life = get_number(r, "half_life_seconds", what, rule->rule_id,
+		rule->points = get_number(r, "points", psprintf("%s %d", what, rule->rule_id), true, NULL);
+		rule->half_life = get_number(r, "half_life_seconds", psprintf("%s %d", what, rule->rule_id),
 									 false, &has_half_life);
 		if (has_half_life && rule->half_life <= 0)
 			ereport(ERROR,
@@ -326,7 +332,7 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 		rule->component = find_component(model, r, what, rule->rule_id, DIMENSION_FIT);
 		rule->attribute = get_string(r, "attribute", what, rule->rule_id,
 									 &rule->attribute_len);
-		rule->points = get_number(r, "points", what, rule->rule_id, true, NULL);
+		rule->points = get_number(r, "points", psprintf("%s %d", what, rule->rule_id), true, NULL);
 		test = get_string(r, "test", what, rule->rule_id, NULL);
 
 		if (strcmp(test, "equals") == 0)
@@ -354,9 +360,9 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 		else if (strcmp(test, "between") == 0)
 		{
 			rule->test = FIT_BETWEEN;
-			rule->min_value = get_number(r, "min_value", what, rule->rule_id, false,
+			rule->min_value = get_number(r, "min_value", psprintf("%s %d", what, rule->rule_id), false,
 										 &rule->has_min);
-			rule->max_value = get_number(r, "max_value", what, rule->rule_id, false,
+			rule->max_value = get_number(r, "max_value", psprintf("%s %d", what, rule->rule_id), false,
 										 &rule->has_max);
 			if (!rule->has_min && !rule->has_max)
 				ereport(ERROR,

@@ -7,9 +7,11 @@ CREATE TABLE lead_scoring.models (
   is_active   boolean NOT NULL DEFAULT false,
   definition  jsonb,
   created_at  timestamptz NOT NULL DEFAULT now(),
-  activated_at timestamptz
+  activated_at timestamptz,
+  -- checked at the end of each statement, so one UPDATE can switch models
+  CONSTRAINT models_only_one_active EXCLUDE (is_active WITH =) WHERE (is_active)
+    DEFERRABLE INITIALLY IMMEDIATE
 );
-CREATE UNIQUE INDEX models_only_one_active ON lead_scoring.models (is_active) WHERE is_active;
 COMMENT ON TABLE lead_scoring.models IS 'Scoring models; exactly one is active. Switch with lead_scoring.activate_model(name)';
 COMMENT ON COLUMN lead_scoring.models.model_id IS 'Model identifier';
 COMMENT ON COLUMN lead_scoring.models.name IS 'Model name, unique';

@@ -241,6 +241,9 @@ BEGIN
     typ := NULL;
   END LOOP;
 
+  IF EXISTS (SELECT FROM lead_scoring.tracked_tables t WHERE t.activity_table = track.activity_table) THEN
+    RAISE EXCEPTION '% is already tracked', activity_table USING ERRCODE = 'duplicate_object';
+  END IF;
   INSERT INTO lead_scoring.tracked_tables (activity_table, lead_column, type_column, time_column, properties_column)
   VALUES (activity_table, lead_column, type_column, time_column, properties_column);
   EXECUTE format('CREATE TRIGGER lead_scoring_score_inserts AFTER INSERT ON %s REFERENCING NEW TABLE AS new_activities '

@@ -1,0 +1,49 @@
+-- Views as of now(): lead_grades, funnel, score_breakdown, unscored activity
+-- types; one UPDATE of the thresholds changes the very next SELECT.
+-- (Only rules without decay matter at now(): the webinars are long faded, so
+-- scores are shown to one decimal.)
+SET timezone = 'UTC';
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 80 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
+-- 101 earns 65: fit 25 + web 40 (capped); 102: fit 25 + 0; 103: a visit, 5 (its webinar has faded)
+SELECT lead_id, email, round(fit_score::numeric, 1) AS fit, round(engagement_score::numeric, 1) AS engagement,
+       round(total_score::numeric, 1) AS total, grade, sales_ready, model
+  FROM lead_scoring.lead_grades ORDER BY lead_id;
+SELECT grade, leads, share, min_score, below_score, round(lowest_score::numeric, 1) AS lowest,
+       round(highest_score::numeric, 1) AS highest, sales_ready
+  FROM lead_scoring.funnel;
+
+-- "Open the funnel": A from 80 to 60. No refresh step: the next SELECT sees it.
+UPDATE lead_scoring.grades SET min_score = 60 WHERE grade = 'A';
+SELECT lead_id, grade, sales_ready FROM lead_scoring.lead_grades ORDER BY lead_id;
+SELECT grade, leads, share, sales_ready FROM lead_scoring.funnel;
+-- Make B sales-ready as well.
+UPDATE lead_scoring.grades SET sales_ready = true WHERE grade = 'B';
+SELECT grade, leads, sales_ready FROM lead_scoring.funnel;
+UPDATE lead_scoring.grades SET sales_ready = false WHERE grade = 'B';
+UPDATE lead_scoring.grades SET min_score = 80 WHERE grade = 'A';
+
+-- The breakdown explains each score to the point: its rows add up to total_score.
+SELECT lead_id, dimension, component, rule_id, rule, activities, round(points_before_caps::numeric, 1) AS before_caps,
+       round(points::numeric, 3) AS points
+  FROM lead_scoring.score_breakdown WHERE lead_id = 101 ORDER BY dimension, rule_id;
+SELECT g.lead_id, round(g.total_score::numeric, 9) = round(coalesce(sum(b.points), 0)::numeric, 9) AS adds_up
+  FROM lead_scoring.lead_grades g LEFT JOIN lead_scoring.score_breakdown b USING (lead_id)
+ GROUP BY g.lead_id, g.total_score ORDER BY g.lead_id;
+-- explain_score gives the same at any instant
+SELECT dimension, component, rule_id, activities, points FROM lead_scoring.explain_score(101, '2026-01-31');
+
+-- Activity types no rule scores (a web visit to the blog is scored; a badge scan is not).
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties) VALUES
+  (101, 'badge_scan', '2026-01-05', '{}'), (102, 'badge_scan', '2026-01-06', '{}'),
+  (102, 'web_visit', '2026-01-07', '{"page": "blog"}');
+SELECT * FROM lead_scoring.unscored_activity_types;
+
+-- Every public table, view, column and function has a comment.
+SELECT c.relname AS uncommented_relation FROM pg_class c
+ WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind IN ('r', 'v')
+   AND obj_description(c.oid, 'pg_class') IS NULL;
+SELECT c.relname, a.attname AS uncommented_column FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+ WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind IN ('r', 'v') AND a.attnum > 0
+   AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL;
+SELECT p.oid::regprocedure AS uncommented_function FROM pg_proc p
+ WHERE p.pronamespace = 'lead_scoring'::regnamespace AND obj_description(p.oid, 'pg_proc') IS NULL;

@@ -1,0 +1,30 @@
+-- The aggregate runs in parallel plans (Partial Aggregate in workers, combined
+-- in the leader) and gives the same states as a serial plan. The model is
+-- passed as a scalar subquery: computed once, handed to every worker.
+SET timezone = 'UTC';
+CREATE TABLE public.bulk_activities AS
+SELECT (i % 500) + 1 AS lead_id,
+       (ARRAY['web_visit', 'webinar', 'unsubscribe', 'badge_scan'])[1 + i % 4] AS activity_type,
+       '2025-06-01'::timestamptz + (i * 7919 % 240) * interval '1 day' + (i % 86400) * interval '1 second' AS occurred_at,
+       CASE WHEN i % 5 = 0 THEN '{"page": "pricing"}'::jsonb ELSE '{}'::jsonb END AS properties
+  FROM generate_series(1, 60000) AS i;
+ANALYZE public.bulk_activities;
+
+CREATE TEMP TABLE serial_states AS
+SELECT a.lead_id, lead_scoring.score_activities(m.definition, a.activity_type, a.occurred_at, a.properties) AS state
+  FROM public.bulk_activities a, lead_scoring.active_model m GROUP BY a.lead_id;
+
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_scoring.models WHERE name = 'live'),
+                                                a.activity_type, a.occurred_at, a.properties)
+  FROM public.bulk_activities a GROUP BY a.lead_id;
+-- the comparison itself runs the same parallel plan inside its CTE
+\set compare 'WITH parallel_states AS MATERIALIZED (SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_scoring.models WHERE name = ''live''), a.activity_type, a.occurred_at, a.properties) AS state FROM public.bulk_activities a GROUP BY a.lead_id) SELECT count(*) AS leads, count(*) FILTER (WHERE lead_scoring.activity_count(s.state) = lead_scoring.activity_count(p.state)) AS same_counts, count(*) FILTER (WHERE abs(lead_scoring.engagement_score(s.state, m.definition, ''2026-02-01'') - lead_scoring.engagement_score(p.state, m.definition, ''2026-02-01'')) <= 1e-9 * greatest(1, abs(lead_scoring.engagement_score(s.state, m.definition, ''2026-02-01'')))) AS same_scores FROM serial_states s JOIN parallel_states p USING (lead_id), lead_scoring.models m WHERE m.name = ''live'''
+EXPLAIN (COSTS OFF) :compare;
+:compare;
+RESET ALL;
+DROP TABLE public.bulk_activities;

@@ -1,0 +1,38 @@
+-- track(): score a user's own activity table in place; untrack() detaches it.
+SET timezone = 'UTC';
+CREATE TABLE public.web_events (id serial, visitor bigint, kind varchar(40), at timestamptz, payload json);
+INSERT INTO public.web_events (visitor, kind, at, payload) VALUES
+  (103, 'web_visit', '2026-01-15', '{"page": "pricing"}'),
+  (103, 'web_visit', '2026-01-16', '{"page": "docs"}'),
+  (500, 'web_visit', '2026-01-16', NULL);
+-- wrong column names or types are refused, and nothing is attached
+SELECT * FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'nope');
+SELECT * FROM lead_scoring.track('public.web_events', 'visitor', 'at', 'kind');
+SELECT * FROM lead_scoring.track('public.web_events', 'kind', 'kind', 'at');
+SELECT activity_table FROM lead_scoring.tracked_tables ORDER BY 1;
+
+-- 103 has a visit (5) and a month-old webinar (4.9); its events add 2 visits (10) and a pricing visit (15).
+SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS before_tracking;
+SELECT * FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'at', 'payload');
+SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS after_tracking;
+-- a visitor with no lead row is scored too (fit 0)
+SELECT lead_id, round(fit_score::numeric, 1) AS fit, round(engagement_score::numeric, 1) AS engagement
+  FROM lead_scoring.lead_grades WHERE lead_id = 500;
+-- new rows in the user's table are scored live, in bulk or one by one
+INSERT INTO public.web_events (visitor, kind, at) SELECT 500, 'web_visit', '2026-01-20' FROM generate_series(1, 2);
+SELECT (lead_scoring.lead_score(500, '2026-02-01')).engagement_score AS after_insert;
+DELETE FROM public.web_events WHERE visitor = 500 AND at = '2026-01-20';
+SELECT (lead_scoring.lead_score(500, '2026-02-01')).engagement_score AS after_delete;
+-- the same table cannot be tracked twice
+SELECT * FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'at', 'payload');
+
+-- A full recompute covers every tracked table and equals the live state.
+SELECT * FROM public.live_mismatches();
+
+-- untrack removes its triggers and its activities from the scores; its rows stay.
+SELECT * FROM lead_scoring.untrack('public.web_events');
+SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS after_untrack;
+SELECT count(*) AS rows_kept FROM public.web_events;
+SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'public.web_events'::regclass;
+SELECT * FROM lead_scoring.untrack('public.web_events');
+DROP TABLE public.web_events;
