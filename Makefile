@@ -19,7 +19,8 @@ REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
-ifneq ($(PGXS),)
+# `make deps` must work before the server headers (and PGXS) are installed
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 endif
 

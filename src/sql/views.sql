@@ -67,8 +67,13 @@ SELECT s.lead_id, 'engagement'::lead_scoring.score_dimension AS dimension, b.com
   LEFT JOIN lead_scoring.activity_rules r ON r.rule_id = b.rule_id
 UNION ALL
 SELECT l.lead_id, 'fit'::lead_scoring.score_dimension, b.component, b.rule_id,
-       coalesce(r.description, r.attribute || ' ' || r.test::text || ' ' ||
-                coalesce(r.value::text, r.pattern, concat_ws(' and ', r.min_value, r.max_value), '')),
+       coalesce(r.description, r.attribute || ' ' || CASE
+                  WHEN r.test = 'between' AND r.max_value IS NULL THEN '>= ' || r.min_value
+                  WHEN r.test = 'between' AND r.min_value IS NULL THEN '<= ' || r.max_value
+                  WHEN r.test = 'between' THEN 'between ' || r.min_value || ' and ' || r.max_value
+                  WHEN r.test = 'equals' THEN '= ' || r.value::text
+                  WHEN r.test = 'present' THEN 'present'
+                  ELSE r.test::text || ' ' || coalesce(r.value::text, r.pattern) END),
        NULL, NULL, b.points_before_caps, b.points
   FROM lead_scoring.leads l
   JOIN lead_scoring.active_model m ON true
