@@ -35,9 +35,9 @@ deps:
 # Build, install, and run the demo on a throwaway cluster.
 demo: deps
 	$(MAKE) && $(MAKE) install
-	pg_virtualenv sh demo/run.sh
+	pg_virtualenv -t sh demo/run.sh
 
 # Build, install, and run every test (pg_regress and test/) on a throwaway cluster.
 test: deps
 	$(MAKE) && $(MAKE) install
-	pg_virtualenv sh test/run_all.sh
+	pg_virtualenv -t sh test/run_all.sh

@@ -58,7 +58,7 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model definition given to score_activities must not be null")));
-	model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+	model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 
 	if (accum == NULL)
 	{

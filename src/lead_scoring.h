@@ -123,7 +123,7 @@ typedef struct EngagementAccum
 } EngagementAccum;
 
 /* model.c */
-extern ScoringModel *scoring_model_from_jsonb(Jsonb *definition, FmgrInfo *flinfo);
+extern ScoringModel *scoring_model_from_datum(Datum definition, FmgrInfo *flinfo);
 extern ScoringModel *parse_scoring_model(Jsonb *definition);
 extern int	find_activity_rules(const ScoringModel *model, const char *type, int len,
 								int *first);

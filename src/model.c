@@ -453,18 +453,21 @@ parse_scoring_model(Jsonb *definition)
 }
 
 /*
- * The parsed model for a definition, cached in fn_extra: a query passes the
- * same definition for every row, so it is parsed once per query.
+ * The parsed model for a definition datum, cached in fn_extra: a query passes
+ * the same definition for every row, so it is detoasted and parsed once.  The
+ * cache is keyed by the datum's raw bytes (compressed or a TOAST pointer as
+ * they come), so a hit costs a memcmp and no decompression.
  */
 ScoringModel *
-scoring_model_from_jsonb(Jsonb *definition, FmgrInfo *flinfo)
+scoring_model_from_datum(Datum datum, FmgrInfo *flinfo)
 {
 	ModelCache *cache = (ModelCache *) flinfo->fn_extra;
-	Size		size = VARSIZE(definition);
+	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
+	Size		size = VARSIZE_ANY(raw);
 	MemoryContext old;
+	Jsonb	   *definition;
 
-	if (cache != NULL && cache->size == size &&
-		memcmp(cache->bytes, definition, size) == 0)
+	if (cache != NULL && cache->size == size && memcmp(cache->bytes, raw, size) == 0)
 		return cache->model;
 
 	if (cache == NULL)
@@ -475,14 +478,16 @@ scoring_model_from_jsonb(Jsonb *definition, FmgrInfo *flinfo)
 	if (cache->context != NULL)
 		MemoryContextDelete(cache->context);
 	cache->model = NULL;
+	cache->size = 0;
 	cache->context = AllocSetContextCreate(flinfo->fn_mcxt, "lead_scoring model",
 										   ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cache->context);
+	/* a fresh copy: the parsed rules point into it */
+	definition = (Jsonb *) PG_DETOAST_DATUM_COPY(datum);
+	cache->model = parse_scoring_model(definition);
 	cache->bytes = palloc(size);
-	memcpy(cache->bytes, definition, size);
+	memcpy(cache->bytes, raw, size);
 	cache->size = size;
-	/* parse the copy: rule values point into it */
-	cache->model = parse_scoring_model((Jsonb *) cache->bytes);
 	MemoryContextSwitchTo(old);
 	return cache->model;
 }

@@ -127,7 +127,7 @@ Datum
 lead_scoring_engagement_score(PG_FUNCTION_ARGS)
 {
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
 	Contribution *parts = palloc(sizeof(Contribution) * Max(state->nentries, 1));
 	double		score = evaluate_engagement(state, model, as_of, parts);
@@ -142,7 +142,7 @@ lead_scoring_engagement_breakdown(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
 	Contribution *parts = palloc(sizeof(Contribution) * Max(state->nentries, 1));
 
@@ -280,7 +280,7 @@ evaluate_fit(const ScoringModel *model, Jsonb *attributes, Contribution *parts, 
 Datum
 lead_scoring_fit_score(PG_FUNCTION_ARGS)
 {
-	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(0), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(0), fcinfo->flinfo);
 	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
 	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nfit_rules, 1));
 	int			nparts;
@@ -295,7 +295,7 @@ Datum
 lead_scoring_fit_breakdown(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(0), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(0), fcinfo->flinfo);
 	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
 	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nfit_rules, 1));
 	int			nparts;
@@ -323,7 +323,7 @@ Datum
 lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
 {
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_from_jsonb(PG_GETARG_JSONB_P(1), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 
 	PG_RETURN_BOOL(state->fingerprint == model->fingerprint);
 }

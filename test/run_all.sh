@@ -1,5 +1,5 @@
 #!/bin/sh
-# Every test, run inside a throwaway cluster: `pg_virtualenv sh test/run_all.sh`
+# Every test, run inside a throwaway cluster: `pg_virtualenv -t sh test/run_all.sh`
 # (what `make test` does). Prints a closing "N passed, M failed" line.
 set -u
 cd "$(dirname "$0")/.."
