@@ -57,8 +57,13 @@ COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
 CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  -- a concurrent insert must not merge into a state this is replacing
-  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+  -- Lock the states being replaced, in lead order: a concurrent insert's merge
+  -- waits for this transaction, and this recompute (a new snapshot, taken after
+  -- the lock) sees every activity committed before it. Row locks, not a table
+  -- lock, so a transaction that already wrote scores never has to upgrade.
+  PERFORM FROM lead_scoring.lead_scores s
+   WHERE lead_ids IS NULL OR s.lead_id = ANY (lead_ids)
+   ORDER BY s.lead_id FOR UPDATE;
   EXECUTE format($q$
     WITH fresh AS (
       SELECT a.lead_id, lead_scoring.score_activities(m.definition, a.activity_type, a.occurred_at, a.properties) AS engagement
