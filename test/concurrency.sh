@@ -27,6 +27,7 @@ TOL=1e-9           # relative tolerance, live state vs full recompute
 export PGOPTIONS="-c client_min_messages=warning"
 export PGDATABASE="$DB"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_concurrency.XXXXXX")
+. "$(dirname "$0")/lib.sh"
 BG_PID=""
 
 cleanup() {
@@ -46,14 +47,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-	echo "FAIL ($NAME): $*" >&2
-	exit 1
-}
-step() { echo "-- $*"; }
-# milliseconds since the epoch (GNU date; whole seconds elsewhere)
-now_ms() { case $(date +%s%3N) in *N) echo $(($(date +%s) * 1000)) ;; *) date +%s%3N ;; esac; }
-since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 START=$(now_ms)
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 

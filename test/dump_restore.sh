@@ -32,10 +32,8 @@ RESTORE_JOBS=${RESTORE_JOBS:-1}
 export PGOPTIONS="-c client_min_messages=warning"
 export PGTZ=UTC
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_dump_restore.XXXXXX")
+. "$(dirname "$0")/lib.sh"
 
-# milliseconds since the epoch (GNU date; whole seconds elsewhere)
-now_ms() { case $(date +%s%3N) in *N) echo $(($(date +%s) * 1000)) ;; *) date +%s%3N ;; esac; }
-since() { awk -v a="$1" -v b="$(now_ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 START=$(now_ms)
 
 cleanup() {
@@ -52,11 +50,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-	echo "FAIL ($NAME): $*" >&2
-	exit 1
-}
-step() { echo "-- $*"; }
 q() { db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 
 # ---------------------------------------------------------------- source database
