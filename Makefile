@@ -9,7 +9,8 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 # The extension script is built from one file per concern, in this order.
 EXTENSION_SQL = $(addprefix src/sql/, \
 	header.sql types.sql model_tables.sql grades.sql functions.sql \
-	lead_tables.sql live_scoring.sql rescore.sql views.sql config_dump.sql)
+	lead_tables.sql live_scoring.sql rescore.sql settings.sql suppression.sql views.sql \
+	sales_handoff.sql sales_views.sql config_dump.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(DATA_built)
 

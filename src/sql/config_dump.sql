@@ -6,6 +6,15 @@ SELECT pg_catalog.pg_extension_config_dump('lead_scoring.fit_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.grades', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.leads', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.activities', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.setting_overrides', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.bogus_patterns', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.throwaway_domains', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.suppressions', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.claims', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.cherry_picks', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.handoffs', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.grade_changes', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.outcomes', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.tracked_tables',
   'WHERE activity_table <> ''lead_scoring.activities''::regclass');
 -- one call per statement: each call updates the same pg_extension row
@@ -14,3 +23,9 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('le
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.fit_rules', 'rule_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.leads', 'lead_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.activities', 'activity_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.bogus_patterns', 'pattern_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.suppressions', 'suppression_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.claims', 'claim_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.cherry_picks', 'cherry_pick_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.handoffs', 'handoff_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.grade_changes', 'change_id'), '');

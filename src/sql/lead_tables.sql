@@ -7,6 +7,7 @@ CREATE TABLE lead_scoring.leads (
   last_name  text,
   company    text,
   attributes jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(attributes) = 'object'),
+  opted_out  boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE lead_scoring.leads IS 'Leads: who they are. Inserting or updating a lead re-scores its fit in the same transaction';
@@ -16,6 +17,7 @@ COMMENT ON COLUMN lead_scoring.leads.first_name IS 'First name';
 COMMENT ON COLUMN lead_scoring.leads.last_name IS 'Last name';
 COMMENT ON COLUMN lead_scoring.leads.company IS 'Company name';
 COMMENT ON COLUMN lead_scoring.leads.attributes IS 'Other attributes fit rules test, as a JSON object, e.g. {"title": "VP Marketing", "employees": 250, "industry": "software"}';
+COMMENT ON COLUMN lead_scoring.leads.opted_out IS 'The lead asked to hear no more: it is suppressed until it sets this back (or sends an opt-in activity)';
 COMMENT ON COLUMN lead_scoring.leads.created_at IS 'When the lead was created';
 
 CREATE TABLE lead_scoring.activities (
@@ -39,12 +41,14 @@ CREATE TABLE lead_scoring.lead_scores (
   lead_id    bigint PRIMARY KEY,
   fit_score  double precision NOT NULL DEFAULT 0,
   engagement lead_scoring.engagement_state,
+  handed_off boolean NOT NULL DEFAULT false,
   scored_at  timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE lead_scoring.lead_scores IS 'Live scoring state of every lead, kept current by triggers; read it through lead_scoring.lead_grades. Derived data: rebuilt by lead_scoring.rescore()';
 COMMENT ON COLUMN lead_scoring.lead_scores.lead_id IS 'Lead identifier';
 COMMENT ON COLUMN lead_scoring.lead_scores.fit_score IS 'Fit score under the active model';
 COMMENT ON COLUMN lead_scoring.lead_scores.engagement IS 'Engagement state: evaluate with lead_scoring.engagement_score(engagement, definition, as_of)';
+COMMENT ON COLUMN lead_scoring.lead_scores.handed_off IS 'Handed off to sales and still sales-ready (see lead_scoring.handoffs)';
 COMMENT ON COLUMN lead_scoring.lead_scores.scored_at IS 'When the state last changed';
 
 CREATE FUNCTION lead_scoring.fit_attributes(email text, first_name text, last_name text,

@@ -34,8 +34,12 @@ COMMENT ON FUNCTION lead_scoring.activity_sources_sql() IS
 -- AFTER INSERT: merge the new rows' engagement into each lead's state.
 CREATE FUNCTION lead_scoring.score_inserted_activities() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  lead_ids bigint[];
+  opt jsonb;
 BEGIN
   EXECUTE format($q$
+    WITH merged AS (
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)
     SELECT n.%1$I, lead_scoring.score_activities(m.definition, n.%2$I::text, n.%3$I, %4$s)
       FROM new_activities n, lead_scoring.models m
@@ -44,14 +48,35 @@ BEGIN
      ORDER BY n.%1$I
     ON CONFLICT (lead_id) DO UPDATE
        SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement),
-           scored_at = now()$q$,
+           scored_at = now()
+    RETURNING s.lead_id)
+    SELECT array_agg(lead_id) FROM merged$q$,
     TG_ARGV[0], TG_ARGV[1], TG_ARGV[2],
-    CASE WHEN TG_ARGV[3] = '' THEN 'NULL::jsonb' ELSE format('n.%I::jsonb', TG_ARGV[3]) END);
+    CASE WHEN TG_ARGV[3] = '' THEN 'NULL::jsonb' ELSE format('n.%I::jsonb', TG_ARGV[3]) END)
+  INTO lead_ids;
+  IF lead_ids IS NULL THEN
+    RETURN NULL;
+  END IF;
+  -- opt-outs and opt-ins: the latest of each lead in this statement decides
+  EXECUTE format($q$
+    SELECT jsonb_object_agg(l, t) FROM (
+      SELECT DISTINCT ON (n.%1$I) n.%1$I::bigint AS l, n.%2$I::text AS t
+        FROM new_activities n
+       WHERE n.%2$I = ANY ($1)
+       ORDER BY n.%1$I, n.%3$I DESC) x$q$, TG_ARGV[0], TG_ARGV[1], TG_ARGV[2])
+  INTO opt
+  USING string_to_array(replace(lead_scoring.setting('opt_out_activity_types') || ','
+                                || lead_scoring.setting('opt_in_activity_types'), ' ', ''), ',');
+  IF opt IS NOT NULL THEN
+    PERFORM lead_scoring.apply_opt_activities(opt);
+  END IF;
+  PERFORM lead_scoring.find_activity_bursts(lead_ids);
+  PERFORM lead_scoring.hand_off(lead_ids, 'activity');
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
-  'Trigger (AFTER INSERT, per statement): adds the inserted activities to their leads'' engagement';
+  'Trigger (AFTER INSERT, per statement): adds the inserted activities to their leads'' engagement, applies opt-outs, finds bursts and hands off leads that became sales-ready';
 
 -- Recompute the engagement of some leads (all if lead_ids is null) from every tracked table.
 CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void
@@ -76,6 +101,7 @@ BEGIN
      WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))$q$,
     lead_scoring.activity_sources_sql())
   USING lead_ids;
+  PERFORM lead_scoring.hand_off(lead_ids, 'activity');
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.recompute_engagement(bigint[]) IS
@@ -108,29 +134,56 @@ COMMENT ON FUNCTION lead_scoring.rescore_changed_activities() IS
 -- AFTER INSERT or UPDATE on leads: score the fit of new or changed leads.
 CREATE FUNCTION lead_scoring.score_lead_fit() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  lead_ids bigint[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
-             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
-      FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
-     ORDER BY n.lead_id
-    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now();
+    WITH scored AS (
+      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
+      SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
+               lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+        FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
+       ORDER BY n.lead_id
+      ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
+      RETURNING s.lead_id)
+    SELECT array_agg(lead_id) INTO lead_ids FROM scored;
+    INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
+    SELECT n.lead_id, 'opt_out', 'opted out (leads.opted_out)' FROM new_leads n WHERE n.opted_out
+    ON CONFLICT DO NOTHING;
   ELSE
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
-             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
-      FROM new_leads n JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
-     WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
-           IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
-     ORDER BY n.lead_id
-    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now();
+    WITH scored AS (
+      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
+      SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
+               lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+        FROM new_leads n JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
+       WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
+             IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
+       ORDER BY n.lead_id
+      ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
+      RETURNING s.lead_id)
+    SELECT array_agg(lead_id) INTO lead_ids FROM scored;
+    INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
+    SELECT n.lead_id, 'opt_out', 'opted out (leads.opted_out)'
+      FROM new_leads n JOIN old_leads o USING (lead_id) WHERE n.opted_out AND NOT o.opted_out
+    ON CONFLICT DO NOTHING;
+    -- the lead itself took its opt-out back
+    UPDATE lead_scoring.suppressions s SET lifted_at = now(), lifted_by = current_user,
+           lift_reason = 'opted in (leads.opted_out set back to false)'
+      FROM new_leads n JOIN old_leads o USING (lead_id)
+     WHERE s.lead_id = n.lead_id AND s.kind = 'opt_out' AND s.lifted_at IS NULL
+       AND o.opted_out AND NOT n.opted_out;
+    lead_ids := lead_ids || ARRAY(SELECT n.lead_id FROM new_leads n JOIN old_leads o USING (lead_id)
+                                   WHERE n.opted_out IS DISTINCT FROM o.opted_out);
+  END IF;
+  IF lead_ids IS NOT NULL AND cardinality(lead_ids) > 0 THEN
+    PERFORM lead_scoring.find_bogus_leads(lead_ids);
+    PERFORM lead_scoring.hand_off(lead_ids, 'fit');
   END IF;
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.score_lead_fit() IS
-  'Trigger (AFTER INSERT or UPDATE on leads, per statement): scores the fit of new and changed leads';
+  'Trigger (AFTER INSERT or UPDATE on leads, per statement): scores the fit of new and changed leads, suppresses bogus and opted-out ones, and hands off those that became sales-ready';
 
 CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

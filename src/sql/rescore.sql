@@ -78,6 +78,8 @@ BEGIN
     lead_scoring.activity_sources_sql())
   INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
   USING definition, coalesce(previous_definition, definition);
+  PERFORM lead_scoring.hand_off(NULL, CASE WHEN previous_definition IS DISTINCT FROM definition
+                                           THEN 'model' ELSE 'rescore' END);
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb) IS

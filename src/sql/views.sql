@@ -15,7 +15,9 @@ SELECT s.lead_id, l.email, l.company,
        t.grades[g] AS grade,
        coalesce(t.sales_ready[g], false) AS sales_ready,
        lead_scoring.latest_activity_at(s.engagement) AS last_activity_at,
-       m.name AS model
+       m.name AS model,
+       EXISTS (SELECT FROM lead_scoring.suppressions x
+                WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL) AS suppressed
   FROM lead_scoring.lead_scores s
   JOIN lead_scoring.active_model m ON true
   LEFT JOIN lead_scoring.leads l ON l.lead_id = s.lead_id
@@ -34,6 +36,7 @@ COMMENT ON COLUMN lead_scoring.lead_grades.grade IS 'Grade from lead_scoring.gra
 COMMENT ON COLUMN lead_scoring.lead_grades.sales_ready IS 'Whether the grade is sales-ready';
 COMMENT ON COLUMN lead_scoring.lead_grades.last_activity_at IS 'Latest activity that some rule scored';
 COMMENT ON COLUMN lead_scoring.lead_grades.model IS 'Name of the active model';
+COMMENT ON COLUMN lead_scoring.lead_grades.suppressed IS 'Suppressed (bogus, burst, opted out, or by hand): out of the funnel and the sales views';
 
 CREATE VIEW lead_scoring.funnel AS
 SELECT r.grade, r.rank,
@@ -43,10 +46,10 @@ SELECT r.grade, r.rank,
        min(lg.total_score) AS lowest_score, max(lg.total_score) AS highest_score,
        r.sales_ready
   FROM lead_scoring.grade_ranges r
-  LEFT JOIN lead_scoring.lead_grades lg ON lg.grade = r.grade
+  LEFT JOIN lead_scoring.lead_grades lg ON lg.grade = r.grade AND NOT lg.suppressed
  GROUP BY r.grade, r.rank, r.min_score, r.below_score, r.sales_ready
  ORDER BY r.rank;
-COMMENT ON VIEW lead_scoring.funnel IS 'The graded funnel as of now: leads per grade, best grade first';
+COMMENT ON VIEW lead_scoring.funnel IS 'The graded funnel as of now: leads per grade, best grade first; suppressed leads are left out';
 COMMENT ON COLUMN lead_scoring.funnel.grade IS 'Grade name';
 COMMENT ON COLUMN lead_scoring.funnel.rank IS '1 for the best grade';
 COMMENT ON COLUMN lead_scoring.funnel.leads IS 'Leads with this grade now';

@@ -1,0 +1,73 @@
+-- Settings: built-in defaults, overridden with a plain UPDATE of the view.
+-- Overrides live in setting_overrides, which pg_dump keeps; defaults are code.
+
+CREATE TABLE lead_scoring.setting_overrides (
+  name       text PRIMARY KEY,
+  value      text NOT NULL,
+  changed_at timestamptz NOT NULL DEFAULT now(),
+  changed_by name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE lead_scoring.setting_overrides IS 'Settings changed from their defaults; change them through the lead_scoring.settings view';
+COMMENT ON COLUMN lead_scoring.setting_overrides.name IS 'Setting name';
+COMMENT ON COLUMN lead_scoring.setting_overrides.value IS 'Value in force';
+COMMENT ON COLUMN lead_scoring.setting_overrides.changed_at IS 'When it was last changed';
+COMMENT ON COLUMN lead_scoring.setting_overrides.changed_by IS 'Who changed it';
+
+CREATE VIEW lead_scoring.settings AS
+SELECT d.name, coalesce(o.value, d.default_value) AS value, d.default_value, d.description,
+       o.changed_at, o.changed_by
+  FROM (VALUES
+    ('cherry_pick_policy', 'allow',
+     'What a claim of a lead below the sales-ready grade does: allow (record it), warn (record it and warn the rep) or deny (refuse the claim, record the attempt)'),
+    ('burst_max_activities', '50',
+     'A lead with more than this many activities within burst_window is suppressed as a bot'),
+    ('burst_window', '60 seconds',
+     'The window burst_max_activities is counted in'),
+    ('opt_out_activity_types', 'opt_out',
+     'Comma-separated activity types that mean the lead opted out'),
+    ('opt_in_activity_types', 'opt_in',
+     'Comma-separated activity types with which a lead takes back its opt-out')
+  ) AS d(name, default_value, description)
+  LEFT JOIN lead_scoring.setting_overrides o USING (name);
+COMMENT ON VIEW lead_scoring.settings IS 'Settings, with their defaults; change one with UPDATE lead_scoring.settings SET value = ... WHERE name = ...';
+COMMENT ON COLUMN lead_scoring.settings.name IS 'Setting name';
+COMMENT ON COLUMN lead_scoring.settings.value IS 'Value in force';
+COMMENT ON COLUMN lead_scoring.settings.default_value IS 'Value when not changed';
+COMMENT ON COLUMN lead_scoring.settings.description IS 'What the setting does';
+COMMENT ON COLUMN lead_scoring.settings.changed_at IS 'When it was last changed (empty: default)';
+COMMENT ON COLUMN lead_scoring.settings.changed_by IS 'Who changed it';
+
+CREATE FUNCTION lead_scoring.setting(setting_name text) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT value FROM lead_scoring.settings WHERE name = setting_name
+$$;
+COMMENT ON FUNCTION lead_scoring.setting(text) IS 'The value in force of a setting';
+
+CREATE FUNCTION lead_scoring.update_setting() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF NEW.name IS DISTINCT FROM OLD.name THEN
+    RAISE EXCEPTION 'settings cannot be renamed' USING ERRCODE = 'feature_not_supported';
+  END IF;
+  IF NEW.value IS NULL THEN
+    NEW.value := OLD.default_value;
+  END IF;
+  IF NEW.name = 'cherry_pick_policy' AND NEW.value NOT IN ('allow', 'warn', 'deny') THEN
+    RAISE EXCEPTION 'cherry_pick_policy must be allow, warn or deny, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  ELSIF NEW.name = 'burst_max_activities' AND (NEW.value !~ '^\s*[0-9]+\s*$' OR NEW.value::bigint < 1) THEN
+    RAISE EXCEPTION 'burst_max_activities must be a positive whole number, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  ELSIF NEW.name = 'burst_window' AND NEW.value::interval <= interval '0' THEN
+    RAISE EXCEPTION 'burst_window must be a positive interval, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  INSERT INTO lead_scoring.setting_overrides AS s (name, value) VALUES (NEW.name, NEW.value)
+  ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now(), changed_by = current_user;
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.update_setting() IS
+  'Trigger (INSTEAD OF UPDATE on settings): validates and stores a setting; setting value to NULL restores the default';
+CREATE TRIGGER update_setting INSTEAD OF UPDATE ON lead_scoring.settings
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.update_setting();
