@@ -114,7 +114,7 @@ BEGIN
     found AS (
       INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
       SELECT DISTINCT ON (w.lead_id) w.lead_id, 'burst',
-             format('%%s activities within %%s, up to %%s', w.n, $3, w.occurred_at)
+             format('%%s activities within %%s, up to %%s', w.n, $4, w.occurred_at)
         FROM windows w
        WHERE w.n > $2
          AND NOT EXISTS (SELECT FROM lead_scoring.suppressions s WHERE s.lead_id = w.lead_id AND s.kind = 'burst')
@@ -124,7 +124,7 @@ BEGIN
     SELECT count(*) FROM found$q$, lead_scoring.activity_sources_sql())
   INTO found
   USING lead_ids, lead_scoring.setting('burst_max_activities')::bigint,
-        lead_scoring.setting('burst_window')::interval;
+        lead_scoring.setting('burst_window')::interval, lead_scoring.setting('burst_window');
   RETURN found;
 END
 $$;
@@ -168,7 +168,7 @@ BEGIN
             HINT = 'An opt-in activity of the lead, or leads.opted_out = false when the lead asks, lifts it.';
   END IF;
   UPDATE lead_scoring.suppressions s
-     SET lifted_at = now(), lifted_by = current_user, lift_reason = coalesce(reason, 'restored')
+     SET lifted_at = now(), lifted_by = current_user, lift_reason = coalesce(restore_lead.reason, 'restored')
    WHERE s.lead_id = restore_lead.lead_id AND s.lifted_at IS NULL;
   GET DIAGNOSTICS lifted = ROW_COUNT;
   PERFORM lead_scoring.hand_off(ARRAY[lead_id], 'restored');

@@ -1,0 +1,103 @@
+-- Sales handoff: claims with snapshots, cherry-pick policies, the append-only
+-- audit, handoff events, threshold history, and the sales views.
+SET timezone = 'UTC';
+-- start from the 'live' model and a clean slate of grades: A >= 60 is sales-ready
+SELECT * FROM lead_scoring.activate_model('live');
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 60 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
+SELECT lead_id, round(total_score::numeric, 1) AS total, grade, sales_ready FROM lead_scoring.lead_grades ORDER BY lead_id;
+
+-- Claims record a snapshot of the lead's scores, the thresholds and the model in force.
+CREATE ROLE rep_ann;
+CREATE ROLE rep_bob;
+GRANT USAGE ON SCHEMA lead_scoring TO rep_ann, rep_bob;
+GRANT SELECT, INSERT ON lead_scoring.claims TO rep_ann, rep_bob;
+GRANT SELECT ON ALL TABLES IN SCHEMA lead_scoring TO rep_ann, rep_bob;
+GRANT INSERT ON lead_scoring.cherry_picks TO rep_ann, rep_bob;
+SET ROLE rep_ann;
+SELECT claim_id, lead_id, rep, cherry_pick, round(total_score::numeric, 1) AS total, grade, sales_ready,
+       thresholds -> 0 AS best_grade_then, model_name
+  FROM lead_scoring.claim_lead(101, 'asked for pricing');
+-- a claim of a lead below the sales-ready grade is a cherry-pick, recorded under the default policy (allow)
+SELECT claim_id, lead_id, cherry_pick, grade FROM lead_scoring.claim_lead(102, 'knows the CFO');
+RESET ROLE;
+
+-- warn: recorded, and the client gets a WARNING
+UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy';
+SET ROLE rep_bob;
+INSERT INTO lead_scoring.claims (lead_id, reason) VALUES (103, 'met at a conference');
+RESET ROLE;
+-- deny: the claim is refused, the attempt is still recorded
+UPDATE lead_scoring.settings SET value = 'deny' WHERE name = 'cherry_pick_policy';
+SET ROLE rep_bob;
+SELECT * FROM lead_scoring.claim_lead(102, 'second try');
+-- a sales-ready lead can still be claimed under deny
+SELECT lead_id, cherry_pick FROM lead_scoring.claim_lead(101);
+RESET ROLE;
+UPDATE lead_scoring.settings SET value = 'sometimes' WHERE name = 'cherry_pick_policy';
+UPDATE lead_scoring.settings SET value = NULL WHERE name = 'cherry_pick_policy';  -- back to the default
+SELECT name, value, default_value, changed_by = current_user AS changed_by_me FROM lead_scoring.settings WHERE name = 'cherry_pick_policy';
+
+SELECT lead_id, rep, reason, cherry_pick, grade FROM lead_scoring.claims ORDER BY claim_id;
+SELECT lead_id, rep, reason, policy, outcome, claim_id IS NOT NULL AS has_claim, grade,
+       round(total_score::numeric, 1) AS total
+  FROM lead_scoring.cherry_picks ORDER BY cherry_pick_id;
+-- claims of unknown leads are refused
+\set VERBOSITY terse
+SELECT * FROM lead_scoring.claim_lead(424242);
+\set VERBOSITY default
+
+-- The audit is append-only for every role but a superuser, even its owner.
+CREATE ROLE audit_owner;
+GRANT USAGE ON SCHEMA lead_scoring TO audit_owner;
+ALTER TABLE lead_scoring.cherry_picks OWNER TO audit_owner;
+SET ROLE audit_owner;
+UPDATE lead_scoring.cherry_picks SET outcome = 'claimed' WHERE outcome = 'denied';
+DELETE FROM lead_scoring.cherry_picks;
+TRUNCATE lead_scoring.cherry_picks;
+RESET ROLE;
+SET ROLE rep_ann;
+DELETE FROM lead_scoring.cherry_picks;
+RESET ROLE;
+SELECT count(*) AS audit_entries FROM lead_scoring.cherry_picks;
+ALTER TABLE lead_scoring.cherry_picks OWNER TO CURRENT_USER;
+
+-- Cherry-pick rates by rep and week.
+SELECT rep, claims, cherry_picks, denied, cherry_pick_share FROM lead_scoring.cherry_pick_rates ORDER BY rep;
+
+-- Handoffs: leads that become sales-ready are handed off once, with a cause.
+SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY handoff_id;
+-- two pricing-page visits lift 102 from 50 to 70 (web capped at 40, minus its unsubscribe): an activity handoff
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
+VALUES (102, 'web_visit', now(), '{"page": "pricing"}'), (102, 'web_visit', now(), '{"page": "pricing"}');
+SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY handoff_id;
+-- thresholds low enough for 103 (5.2) hand it off, with the thresholds then in force
+UPDATE lead_scoring.grades SET min_score = 4 WHERE grade = 'D';
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 5 WHEN 'B' THEN 4.5 WHEN 'C' THEN 4.2 ELSE 4 END;
+SELECT lead_id, cause, grade, (thresholds -> 0 ->> 'min_score')::float8 AS a_threshold_then
+  FROM lead_scoring.handoffs ORDER BY handoff_id;
+-- a lead that leaves sales-ready and comes back is handed off again
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 60 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 5 WHEN 'B' THEN 4.5 WHEN 'C' THEN 4.2 ELSE 4 END;
+SELECT lead_id, cause, count(*) AS handoffs FROM lead_scoring.handoffs GROUP BY lead_id, cause ORDER BY lead_id, cause;
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 60 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
+
+-- Every threshold change is kept, with who and when.
+SELECT operation, grade, old_values ->> 'min_score' AS old_min, new_values ->> 'min_score' AS new_min,
+       changed_by = current_user AS by_me
+  FROM lead_scoring.grade_changes WHERE grade = 'A' ORDER BY change_id DESC LIMIT 4;
+
+-- The sales queue: every lead not suppressed, best first, with reasons and claims.
+SELECT lead_id, grade, sales_ready, round(total_score::numeric, 1) AS total, top_reasons, claimed_by
+  FROM lead_scoring.sales_queue;
+-- a rep who works only sales-ready leads and one who also works C leads each use a WHERE clause
+SELECT lead_id FROM lead_scoring.sales_queue WHERE sales_ready;
+SELECT lead_id FROM lead_scoring.sales_queue WHERE grade IN ('A', 'B', 'C');
+
+-- Scoring health: cherry-picked leads that convert as well as sales-ready ones mean the model needs work.
+SELECT * FROM lead_scoring.scoring_health;
+INSERT INTO lead_scoring.outcomes (lead_id, outcome, amount) VALUES (101, 'won', 12000), (102, 'lost', NULL);
+SELECT * FROM lead_scoring.scoring_health;
+UPDATE lead_scoring.outcomes SET outcome = 'won', amount = 8000 WHERE lead_id = 102;
+SELECT * FROM lead_scoring.scoring_health;
+DROP OWNED BY audit_owner, rep_ann, rep_bob;
+DROP ROLE audit_owner, rep_ann, rep_bob;

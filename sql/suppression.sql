@@ -1,0 +1,83 @@
+-- Suppression: bogus leads, bursts (live and after the fact), opt-outs and
+-- manual suppression. Suppressed leads keep their data, leave the funnel and
+-- the sales views, are never handed off, and can be restored (not an opt-out).
+SET timezone = 'UTC';
+INSERT INTO lead_scoring.bogus_patterns (field, pattern, description) VALUES
+  ('name', '^mickey mouse$', 'cartoon name'),
+  ('email', '^test@', 'test address');
+INSERT INTO lead_scoring.bogus_patterns (field, pattern) VALUES ('email', '(unbalanced');
+INSERT INTO lead_scoring.throwaway_domains (domain) VALUES ('mailinator.com');
+INSERT INTO lead_scoring.throwaway_domains (domain) VALUES ('Upper.com');
+
+-- A VP with a pricing visit would be sales-ready (50 + 20 = 70 >= 60), but these are bogus.
+INSERT INTO lead_scoring.leads (lead_id, email, first_name, last_name, attributes) VALUES
+  (201, 'mm@disney.example', 'Mickey', 'Mouse', '{"title": "VP"}'),
+  (202, 'test@acme.example', 'Real', 'Person', '{"title": "VP"}'),
+  (203, 'x@Mailinator.com', 'Throw', 'Away', '{"title": "VP"}'),
+  (204, 'kim@good.example', 'Kim', 'Lee', '{"title": "VP"}');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
+SELECT l, 'web_visit', now() - interval '1 hour', '{"page": "pricing"}' FROM generate_series(201, 204) l;
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads ORDER BY lead_id;
+-- their scores are kept, they are marked suppressed, and only 204 was handed off
+SELECT lead_id, round(total_score::numeric, 1) AS total, grade, suppressed FROM lead_scoring.lead_grades
+ WHERE lead_id BETWEEN 201 AND 204 ORDER BY lead_id;
+SELECT lead_id, cause FROM lead_scoring.handoffs WHERE lead_id BETWEEN 201 AND 204;
+-- out of the funnel and the sales queue
+SELECT sum(leads) AS leads_in_funnel, (SELECT count(*) FROM lead_scoring.lead_grades) AS leads_scored FROM lead_scoring.funnel;
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id BETWEEN 201 AND 204;
+-- and not claimable
+\set VERBOSITY terse
+SELECT * FROM lead_scoring.claim_lead(201);
+\set VERBOSITY default
+
+-- A pattern added later finds leads after the fact.
+INSERT INTO lead_scoring.bogus_patterns (field, pattern, description) VALUES ('name', '^kim lee$', 'seeded test persona');
+SELECT lead_scoring.find_bogus_leads() AS newly_suppressed;
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 204;
+
+-- Restoring puts a lead back (and hands it off if it is sales-ready); it stays restored.
+SELECT lead_scoring.restore_lead(201, 'the CEO of Mouse Inc. is real');
+SELECT lead_id, lifted_by = current_user AS lifted_by_me, lift_reason FROM lead_scoring.suppressions WHERE lead_id = 201;
+SELECT lead_id, cause FROM lead_scoring.handoffs WHERE lead_id = 201;
+SELECT lead_scoring.find_bogus_leads() AS newly_suppressed;
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id BETWEEN 201 AND 204 ORDER BY 1;
+
+-- Bursts: more than 5 activities within 60 seconds is a bot.
+UPDATE lead_scoring.settings SET value = '5' WHERE name = 'burst_max_activities';
+UPDATE lead_scoring.settings SET value = '0 seconds' WHERE name = 'burst_window';
+UPDATE lead_scoring.settings SET value = 'many' WHERE name = 'burst_max_activities';
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (205, 'bot@crawl.example'), (206, 'slow@steady.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at)
+SELECT 205, 'web_visit', '2026-02-01 10:00:00+00'::timestamptz + i * interval '5 seconds' FROM generate_series(1, 6) i;
+-- 206 visits four times within a minute: under the limit
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at)
+SELECT 206, 'web_visit', '2026-02-01 10:00:00+00'::timestamptz + i * interval '10 seconds' FROM generate_series(1, 4) i;
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id IN (205, 206);
+-- found after the fact: the limit is lowered to 3
+UPDATE lead_scoring.settings SET value = '3' WHERE name = 'burst_max_activities';
+SELECT lead_scoring.find_activity_bursts() AS newly_suppressed;
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id IN (205, 206) ORDER BY lead_id;
+UPDATE lead_scoring.settings SET value = NULL WHERE name IN ('burst_max_activities', 'burst_window');
+
+-- Opt-out: an opt_out activity suppresses for good; only the lead takes it back.
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (204, 'opt_out', now());
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 204 ORDER BY kind;
+SELECT lead_scoring.restore_lead(204);
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (204, 'opt_in', now());
+SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id = 204;
+-- the opted_out flag works the same way
+UPDATE lead_scoring.leads SET opted_out = true WHERE lead_id = 202;
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 202 ORDER BY kind;
+UPDATE lead_scoring.leads SET opted_out = false WHERE lead_id = 202;
+SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id = 202;
+
+-- Manual suppression and restore.
+SELECT lead_scoring.suppress_lead(101, 'competitor') IS NOT NULL AS suppressed;
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;
+SELECT lead_scoring.restore_lead(101, 'not a competitor after all');
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;
+
+-- Nothing was deleted: every suppression, lifted or not, and every activity is kept.
+SELECT kind, count(*) AS suppressions, count(*) FILTER (WHERE lifted_at IS NULL) AS active
+  FROM lead_scoring.suppressions GROUP BY kind ORDER BY kind;
+SELECT count(*) AS activities_of_suppressed_leads FROM lead_scoring.activities WHERE lead_id IN (201, 202, 203, 205, 206);
