@@ -1,5 +1,6 @@
 -- Engagement: exponential decay by half-life, per-rule caps, component caps,
 -- negative points, late activities; all hand-computed at fixed instants.
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 
 -- web: capped at 30; rule 1 fades by half each day and is capped at 15;

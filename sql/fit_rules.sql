@@ -1,5 +1,6 @@
 -- Fit: every test (equals, in, between, matches, present), negative points,
 -- component caps, and the attributes derived from a lead's columns.
+\set SHOW_CONTEXT never
 CREATE TEMP TABLE fm AS SELECT lead_scoring.check_model('{
   "components": [
     {"component": "title", "dimension": "fit", "max_points": 30},

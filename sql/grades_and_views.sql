@@ -2,6 +2,7 @@
 -- types; one UPDATE of the thresholds changes the very next SELECT.
 -- (Only rules without decay matter at now(): the webinars are long faded, so
 -- scores are shown to one decimal.)
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 80 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
 -- 101 earns 65: fit 25 + web 40 (capped); 102: fit 25 + 0; 103: a visit, 5 (its webinar has faded)

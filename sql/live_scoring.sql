@@ -1,5 +1,6 @@
 -- Live scoring: inserts (single, bulk, COPY, late), updates, deletes and
 -- attribute changes keep each lead's state equal to a full recompute.
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 INSERT INTO lead_scoring.models (name, description) VALUES ('live', 'regression model');
 \set live '(SELECT model_id FROM lead_scoring.models WHERE name = ''live'')'

@@ -1,4 +1,5 @@
 -- Bad model definitions are refused when written, with a clear error, and nothing is stored.
+\set SHOW_CONTEXT never
 INSERT INTO lead_scoring.models (name, is_active) VALUES ('validation', true);
 INSERT INTO lead_scoring.components (model_id, component, dimension, max_points)
 SELECT model_id, c, d::lead_scoring.score_dimension, cap

@@ -1,6 +1,7 @@
 -- The aggregate runs in parallel plans (Partial Aggregate in workers, combined
 -- in the leader) and gives the same states as a serial plan. The model is
 -- passed as a scalar subquery: computed once, handed to every worker.
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 CREATE TABLE public.bulk_activities AS
 SELECT (i % 500) + 1 AS lead_id,

@@ -1,5 +1,6 @@
 -- Changing rules or the active model rescores through rescore(), which
 -- reports how many leads changed grade.
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 \set live '(SELECT model_id FROM lead_scoring.models WHERE name = ''live'')'
 SELECT lead_id, grade FROM lead_scoring.lead_grades ORDER BY lead_id;

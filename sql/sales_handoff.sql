@@ -1,5 +1,6 @@
 -- Sales handoff: claims with snapshots, cherry-pick policies, the append-only
 -- audit, handoff events, threshold history, and the sales views.
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 -- start from the 'live' model and a clean slate of grades: A >= 60 is sales-ready
 SELECT * FROM lead_scoring.activate_model('live');

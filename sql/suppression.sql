@@ -1,6 +1,7 @@
 -- Suppression: bogus leads, bursts (live and after the fact), opt-outs and
 -- manual suppression. Suppressed leads keep their data, leave the funnel and
 -- the sales views, are never handed off, and can be restored (not an opt-out).
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 INSERT INTO lead_scoring.bogus_patterns (field, pattern, description) VALUES
   ('name', '^mickey mouse$', 'cartoon name'),

@@ -1,4 +1,5 @@
 -- track(): score a user's own activity table in place; untrack() detaches it.
+\set SHOW_CONTEXT never
 SET timezone = 'UTC';
 CREATE TABLE public.web_events (id serial, visitor bigint, kind varchar(40), at timestamptz, payload json);
 INSERT INTO public.web_events (visitor, kind, at, payload) VALUES

@@ -137,6 +137,16 @@ SELECT 1 + floor(random() * $LEADS)::int,
        (ARRAY['web_visit', 'download', 'demo_request'])[1 + floor(random() * 3)::int],
        timestamptz '2024-03-01' + random() * interval '92 days', '{"asset": "whitepaper"}'
   FROM generate_series(1, $WEB_EVENTS / 2);
+
+-- sales handoff and suppression history, which a restore must keep as it was
+UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy';
+INSERT INTO lead_scoring.bogus_patterns (field, pattern, description) VALUES ('name', '^First13 ', 'test persona');
+INSERT INTO lead_scoring.throwaway_domains (domain) VALUES ('yahoo.com');
+SELECT lead_scoring.find_bogus_leads() \g /dev/null
+SELECT lead_scoring.claim_lead(lead_id, 'top lead') FROM lead_scoring.sales_queue WHERE sales_ready LIMIT 3 \g /dev/null
+SELECT lead_scoring.claim_lead(lead_id, 'hunch') FROM lead_scoring.sales_queue WHERE NOT sales_ready LIMIT 2 \g /dev/null
+INSERT INTO lead_scoring.outcomes (lead_id, outcome, amount)
+SELECT lead_id, CASE WHEN claim_id % 2 = 0 THEN 'won' ELSE 'lost' END, 1000 * claim_id FROM lead_scoring.claims;
 SQL
 echo "   $(q "$SRC" -F ' ' -c "SELECT (SELECT count(*) FROM lead_scoring.models), 'models,', (SELECT count(*) FROM lead_scoring.leads), 'leads,',
        (SELECT count(*) FROM lead_scoring.activities), 'activities,', (SELECT count(*) FROM public.web_events), 'web_events,',
@@ -183,6 +193,17 @@ SELECT 'tracked_tables', count(*), md5(coalesce(string_agg(
          concat_ws(',', activity_table::text, lead_column, type_column, time_column, properties_column,
                    CASE WHEN activity_table <> 'lead_scoring.activities'::regclass THEN tracked_at::text END),
          E'\n' ORDER BY activity_table::text), '')) FROM lead_scoring.tracked_tables
+UNION ALL
+SELECT 'sales and suppression history', count(*), md5(string_agg(x, E'\n' ORDER BY x)) FROM (
+  SELECT 'handoff ' || t::text FROM lead_scoring.handoffs t UNION ALL
+  SELECT 'claim ' || t::text FROM lead_scoring.claims t UNION ALL
+  SELECT 'cherry_pick ' || t::text FROM lead_scoring.cherry_picks t UNION ALL
+  SELECT 'suppression ' || t::text FROM lead_scoring.suppressions t UNION ALL
+  SELECT 'grade_change ' || t::text FROM lead_scoring.grade_changes t UNION ALL
+  SELECT 'outcome ' || t::text FROM lead_scoring.outcomes t UNION ALL
+  SELECT 'setting ' || t::text FROM lead_scoring.setting_overrides t UNION ALL
+  SELECT 'bogus_pattern ' || t::text FROM lead_scoring.bogus_patterns t UNION ALL
+  SELECT 'throwaway_domain ' || t::text FROM lead_scoring.throwaway_domains t) h(x)
 UNION ALL
 SELECT 'public.web_events', count(*), md5(coalesce(string_agg(t::text, E'\n' ORDER BY event_id), '')) FROM public.web_events t
 UNION ALL
@@ -312,7 +333,7 @@ if ! cmp -s "$WORK/src_contents.txt" "$WORK/dst_contents.txt"; then
 	diff "$WORK/src_contents.txt" "$WORK/dst_contents.txt" | sed 's/^/     /' >&2
 	fail "restored configuration or data differ from the source"
 fi
-echo "   ok: models, components, rules, grades, leads, activities, tracked_tables, web_events, sequences, triggers identical"
+echo "   ok: models, components, rules, grades, leads, activities, tracked_tables, web_events, sales and suppression history (no handoff made twice), sequences, triggers identical"
 
 scores "$DST" > "$WORK/dst.txt"
 # the same full recompute in the source, to tell restore problems from live-vs-recompute rounding

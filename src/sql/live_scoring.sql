@@ -38,6 +38,9 @@ DECLARE
   lead_ids bigint[];
   opt jsonb;
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   EXECUTE format($q$
     WITH merged AS (
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)
@@ -113,6 +116,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   ids bigint[];
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   IF TG_OP = 'TRUNCATE' THEN
     PERFORM lead_scoring.recompute_engagement(NULL);
     RETURN NULL;
@@ -137,6 +143,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   lead_ids bigint[];
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   IF TG_OP = 'INSERT' THEN
     WITH scored AS (
       INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)

@@ -60,8 +60,9 @@ BEGIN
     everyone AS (
       SELECT lead_id FROM lead_scoring.lead_scores UNION SELECT lead_id FROM fresh UNION SELECT lead_id FROM fit),
     written AS (
-      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score, engagement, scored_at)
-      SELECT e.lead_id, coalesce(fit.fit_score, 0), fresh.engagement, now()
+      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score, engagement, scored_at, handed_off)
+      SELECT e.lead_id, coalesce(fit.fit_score, 0), fresh.engagement, now(),
+             EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = e.lead_id)
         FROM everyone e LEFT JOIN fresh USING (lead_id) LEFT JOIN fit USING (lead_id)
        ORDER BY e.lead_id
       ON CONFLICT (lead_id) DO UPDATE
@@ -127,6 +128,9 @@ DECLARE
   previous jsonb;
   report record;
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   FOR m IN SELECT model_id, is_active, definition FROM lead_scoring.models ORDER BY model_id LOOP
     compiled := lead_scoring.check_model(lead_scoring.model_definition(m.model_id));
     IF compiled IS DISTINCT FROM m.definition THEN
@@ -157,6 +161,9 @@ CREATE TRIGGER compile_models AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON le
 CREATE FUNCTION lead_scoring.compile_model_row() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NEW;  -- restoring a dump: the row as dumped
+  END IF;
   NEW.definition := lead_scoring.check_model(lead_scoring.model_definition(NEW.model_id));
   RETURN NEW;
 END
@@ -173,6 +180,9 @@ DECLARE
   previous jsonb;
   report record;
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   IF current_setting('lead_scoring.activating', true) = 'on'
      OR NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
     RETURN NULL;

@@ -112,6 +112,9 @@ DECLARE
   outcome text;
   suppression text;
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NEW;  -- restoring a dump: the row as dumped
+  END IF;
   IF NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = NEW.lead_id) THEN
     RAISE EXCEPTION 'lead % does not exist', NEW.lead_id
       USING ERRCODE = 'foreign_key_violation';
@@ -250,6 +253,9 @@ COMMENT ON COLUMN lead_scoring.grade_changes.new_values IS 'The grade row after 
 CREATE FUNCTION lead_scoring.record_grade_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   INSERT INTO lead_scoring.grade_changes (operation, grade, old_values, new_values)
   VALUES (TG_OP, CASE WHEN TG_OP = 'DELETE' THEN OLD.grade ELSE NEW.grade END,
           CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
@@ -264,6 +270,9 @@ CREATE TRIGGER record_grade_change AFTER INSERT OR UPDATE OR DELETE ON lead_scor
 CREATE FUNCTION lead_scoring.hand_off_after_threshold_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
   PERFORM lead_scoring.hand_off(NULL, 'thresholds');
   RETURN NULL;
 END

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Handoff notifications reach a real client connection, at commit only:
+# a listener (its own psql session) waits on channel lead_scoring_handoff
+# while a writer makes two leads sales-ready, rolls one back and commits the
+# other after the listener has passed a marker. The listener must see exactly
+# the committed lead, after the marker, with the documented payload.
+#
+# Run inside a cluster: pg_virtualenv -t sh test/handoff_notify.sh
+set -eu
+NAME=handoff_notify
+DB=ls_handoff_notify
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_notify.XXXXXX")
+. "$(dirname "$0")/lib.sh"
+export PGOPTIONS="-c client_min_messages=warning"
+trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+
+createdb "$DB"
+q <<'SQL'
+CREATE EXTENSION lead_scoring;
+INSERT INTO lead_scoring.models (name, is_active) VALUES ('notify', true);
+INSERT INTO lead_scoring.components VALUES (1, 'intent', 'engagement', NULL, NULL);
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points) VALUES (1, 'intent', 'demo_request', 90);
+INSERT INTO lead_scoring.grades VALUES ('A', 1, 80, true, NULL), ('B', 2, 0, false, NULL);
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (1, 'kept@x.example'), (2, 'rolled.back@x.example');
+SQL
+
+step "listener: LISTEN, then two waits separated by a marker"
+psql -X -At -d "$DB" -c "LISTEN lead_scoring_handoff" -c "SELECT pg_sleep(2)" -c "SELECT 'marker'" \
+	-c "SELECT pg_sleep(3)" -c "SELECT 'end'" > "$WORK/listener.out" 2>&1 &
+listener=$!
+sleep 0.5
+
+step "writer: a handoff that is rolled back, and one committed after the marker"
+q -c "BEGIN" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (2, 'demo_request')" -c "ROLLBACK"
+q -c "BEGIN" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (1, 'demo_request')" \
+	-c "SELECT pg_sleep(2.5)" -c "COMMIT" >/dev/null
+wait "$listener" || fail "the listener failed: $(cat "$WORK/listener.out")"
+sed 's/^/   listener: /' "$WORK/listener.out"
+
+notifications=$(grep -c 'Asynchronous notification "lead_scoring_handoff"' "$WORK/listener.out" || true)
+[ "$notifications" -eq 1 ] || fail "expected exactly 1 notification, got $notifications"
+awk '/^marker$/ { m = NR } /Asynchronous notification/ { n = NR } END { exit !(m && n > m) }' "$WORK/listener.out" \
+	|| fail "the notification arrived before the commit"
+grep -q '"lead_id": 1,' "$WORK/listener.out" || fail "the notification is not for lead 1"
+grep -q '"cause": "activity"' "$WORK/listener.out" || fail "the notification does not give its cause"
+grep -q '"grade": "A"' "$WORK/listener.out" || fail "the notification does not give the grade"
+[ "$(q -c "SELECT string_agg(lead_id::text, ',') FROM lead_scoring.handoffs")" = 1 ] \
+	|| fail "lead_scoring.handoffs should hold lead 1 only"
+echo "   ok: one notification, for the committed lead only, delivered at commit"
+echo "ok: $NAME"
