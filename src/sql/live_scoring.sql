@@ -37,6 +37,8 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   lead_ids bigint[];
   opt jsonb;
+  first_at timestamptz;
+  last_at timestamptz;
 BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
@@ -73,7 +75,8 @@ BEGIN
   IF opt IS NOT NULL THEN
     PERFORM lead_scoring.apply_opt_activities(opt);
   END IF;
-  PERFORM lead_scoring.find_activity_bursts(lead_ids);
+  EXECUTE format('SELECT min(%1$I), max(%1$I) FROM new_activities', TG_ARGV[2]) INTO first_at, last_at;
+  PERFORM lead_scoring.find_activity_bursts(lead_ids, first_at, last_at);
   PERFORM lead_scoring.hand_off(lead_ids, 'activity');
   RETURN NULL;
 END

@@ -201,11 +201,18 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- and not already handed off; forget the handoff of those no longer sales-ready,
 -- so that they are handed off again if they come back.
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  handed bigint;
+BEGIN
+  -- EXECUTE plans with the values known, so "$1 IS NULL OR" folds away and
+  -- a trigger's few leads are found by index, not by grading every lead
+  EXECUTE $q$
   UPDATE lead_scoring.lead_scores s SET handed_off = false
     FROM lead_scoring.lead_grades g
    WHERE s.lead_id = g.lead_id AND s.handed_off AND ($1 IS NULL OR s.lead_id = ANY ($1))
-     AND (NOT g.sales_ready OR g.suppressed);
+     AND (NOT g.sales_ready OR g.suppressed)$q$ USING lead_ids;
+  EXECUTE $q$
   WITH ready AS (
     SELECT g.lead_id, g.fit_score, g.engagement_score, g.total_score, g.grade, m.model_id, m.name
       FROM lead_scoring.lead_grades g
@@ -227,7 +234,10 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
            'handoff_id', handoff_id, 'lead_id', lead_id, 'cause', cause, 'grade', grade,
            'total_score', total_score, 'fit_score', fit_score, 'engagement_score', engagement_score,
            'model', model_name, 'handed_off_at', handed_off_at)::text))
-    FROM recorded
+    FROM recorded$q$
+  INTO handed USING lead_ids, cause;
+  RETURN handed;
+END
 $$;
 COMMENT ON FUNCTION lead_scoring.hand_off(bigint[], text) IS
   'Records and notifies a handoff for each given lead (all if null) that has become sales-ready; returns how many';

@@ -70,7 +70,12 @@ COMMENT ON COLUMN lead_scoring.suppressed_leads.suppressed_by IS 'Who';
 -- Suppress leads that match a bogus pattern or a throwaway domain (all leads if
 -- lead_ids is null). A lead someone restored from a bogus suppression stays restored.
 CREATE FUNCTION lead_scoring.find_bogus_leads(lead_ids bigint[] DEFAULT NULL) RETURNS bigint
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  found bigint;
+BEGIN
+  -- EXECUTE: planned with lead_ids known, so a trigger's few leads use the index
+  EXECUTE $q$
   WITH found AS (
     INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
     SELECT DISTINCT ON (l.lead_id) l.lead_id, 'bogus', r.reason
@@ -92,14 +97,19 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
      ORDER BY l.lead_id
     ON CONFLICT DO NOTHING
     RETURNING lead_id)
-  SELECT count(*) FROM found
+  SELECT count(*) FROM found$q$
+  INTO found USING lead_ids;
+  RETURN found;
+END
 $$;
 COMMENT ON FUNCTION lead_scoring.find_bogus_leads(bigint[]) IS
   'Suppresses leads (all, or the given ones) matching a bogus pattern or a throwaway domain; returns how many. Run it after adding patterns';
 
 -- Suppress leads with more than burst_max_activities activities within burst_window,
 -- in any tracked table (all leads if lead_ids is null).
-CREATE FUNCTION lead_scoring.find_activity_bursts(lead_ids bigint[] DEFAULT NULL) RETURNS bigint
+CREATE FUNCTION lead_scoring.find_activity_bursts(lead_ids bigint[] DEFAULT NULL,
+                                                  near_from timestamptz DEFAULT NULL,
+                                                  near_to timestamptz DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   found bigint;
@@ -110,7 +120,10 @@ BEGIN
              count(*) OVER (PARTITION BY a.lead_id ORDER BY a.occurred_at
                             RANGE BETWEEN $3 PRECEDING AND CURRENT ROW) AS n
         FROM (%s) a
-       WHERE a.lead_id IS NOT NULL AND ($1 IS NULL OR a.lead_id = ANY ($1))),
+       WHERE a.lead_id IS NOT NULL AND ($1 IS NULL OR a.lead_id = ANY ($1))
+         -- only windows that can hold an activity between near_from and near_to
+         AND ($5::timestamptz IS NULL OR a.occurred_at >= $5::timestamptz - $3)
+         AND ($6::timestamptz IS NULL OR a.occurred_at <= $6::timestamptz + $3)),
     found AS (
       INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
       SELECT DISTINCT ON (w.lead_id) w.lead_id, 'burst',
@@ -124,12 +137,13 @@ BEGIN
     SELECT count(*) FROM found$q$, lead_scoring.activity_sources_sql())
   INTO found
   USING lead_ids, lead_scoring.setting('burst_max_activities')::bigint,
-        lead_scoring.setting('burst_window')::interval, lead_scoring.setting('burst_window');
+        lead_scoring.setting('burst_window')::interval, lead_scoring.setting('burst_window'),
+        near_from, near_to;
   RETURN found;
 END
 $$;
-COMMENT ON FUNCTION lead_scoring.find_activity_bursts(bigint[]) IS
-  'Suppresses leads (all, or the given ones) with more than burst_max_activities activities within burst_window; returns how many. Finds bursts after the fact too';
+COMMENT ON FUNCTION lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz) IS
+  'Suppresses leads (all, or the given ones) with more than burst_max_activities activities within burst_window (only windows near near_from..near_to if given); returns how many. Finds bursts after the fact too';
 
 -- Apply opt-out and opt-in activities: {"lead_id": "activity_type", …}, the latest per lead.
 CREATE FUNCTION lead_scoring.apply_opt_activities(latest_by_lead jsonb) RETURNS void
