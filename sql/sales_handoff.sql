@@ -55,6 +55,10 @@ SET ROLE audit_owner;
 UPDATE lead_scoring.cherry_picks SET outcome = 'claimed' WHERE outcome = 'denied';
 DELETE FROM lead_scoring.cherry_picks;
 TRUNCATE lead_scoring.cherry_picks;
+-- nor can the owner switch the guard off
+ALTER TABLE lead_scoring.cherry_picks DISABLE TRIGGER append_only;
+DROP TRIGGER append_only ON lead_scoring.cherry_picks;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'lead_scoring.cherry_picks'::regclass ORDER BY 1;
 RESET ROLE;
 SET ROLE rep_ann;
 DELETE FROM lead_scoring.cherry_picks;

@@ -103,6 +103,38 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON lead_scoring.cherry_picks
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON lead_scoring.cherry_picks
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.refuse_audit_change();
 
+-- Nor may its owner switch those triggers off or drop them.
+CREATE FUNCTION lead_scoring.protect_audit_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  audit regclass := to_regclass('lead_scoring.cherry_picks');
+BEGIN
+  IF audit IS NULL OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+    RETURN;
+  END IF;
+  IF TG_EVENT = 'ddl_command_end' THEN
+    IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() c
+                WHERE c.classid = 'pg_class'::regclass AND c.objid = audit) THEN
+      RAISE EXCEPTION 'lead_scoring.cherry_picks is append-only: % refused', TG_TAG
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Only a superuser may alter the audit table.';
+    END IF;
+  ELSIF EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d
+                 WHERE d.object_type = 'trigger' AND d.address_names[1] = 'lead_scoring'
+                   AND d.address_names[2] = 'cherry_picks') THEN
+    RAISE EXCEPTION 'lead_scoring.cherry_picks is append-only: % refused', TG_TAG
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Only a superuser may drop the audit table''s triggers.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.protect_audit_ddl() IS
+  'Event trigger: refuses ALTER TABLE of the cherry-pick audit (e.g. DISABLE TRIGGER) and dropping its triggers, for every role but a superuser';
+CREATE EVENT TRIGGER lead_scoring_protect_audit_alter ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION lead_scoring.protect_audit_ddl();
+CREATE EVENT TRIGGER lead_scoring_protect_audit_drop ON sql_drop WHEN TAG IN ('DROP TRIGGER')
+  EXECUTE FUNCTION lead_scoring.protect_audit_ddl();
+
 -- BEFORE INSERT on claims: snapshot, cherry-pick audit, policy.
 CREATE FUNCTION lead_scoring.record_claim() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
