@@ -17,7 +17,7 @@ COMMENT ON COLUMN lead_scoring.grades.description IS 'What the grade means for s
 
 -- Refuse thresholds that are not finite, overlap, or are out of rank order.
 CREATE FUNCTION lead_scoring.check_grades() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   g record;
 BEGIN

@@ -1,7 +1,7 @@
 -- Compile models from their tables, rescore, activate, and attach activity tables.
 
 CREATE FUNCTION lead_scoring.model_definition(model_id integer) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT jsonb_build_object(
     'model_id', $1,
     'components', coalesce((
@@ -31,7 +31,7 @@ COMMENT ON FUNCTION lead_scoring.model_definition(integer) IS
 CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   definition jsonb;
 BEGIN
@@ -89,7 +89,7 @@ COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb) IS
 CREATE FUNCTION lead_scoring.rescore(
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT * FROM lead_scoring.rescore_from(NULL)
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore() IS
@@ -98,7 +98,7 @@ COMMENT ON FUNCTION lead_scoring.rescore() IS
 CREATE FUNCTION lead_scoring.activate_model(model_name text,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   previous jsonb;
 BEGIN
@@ -121,7 +121,7 @@ COMMENT ON FUNCTION lead_scoring.activate_model(text) IS
 
 -- After rule or component changes: recompile definitions; rescore if the active one changed.
 CREATE FUNCTION lead_scoring.compile_models() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   m record;
   compiled jsonb;
@@ -159,7 +159,7 @@ CREATE TRIGGER compile_models AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON le
 
 -- A model's definition is always derived from its tables.
 CREATE FUNCTION lead_scoring.compile_model_row() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NEW;  -- restoring a dump: the row as dumped
@@ -175,7 +175,7 @@ CREATE TRIGGER compile_model_row BEFORE INSERT OR UPDATE ON lead_scoring.models
 
 -- A direct UPDATE of is_active rescores like activate_model does.
 CREATE FUNCTION lead_scoring.rescore_on_activation() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   previous jsonb;
   report record;
@@ -205,7 +205,7 @@ CREATE TRIGGER rescore_on_activation AFTER UPDATE ON lead_scoring.models
 
 -- At commit: if models exist, exactly one is active.
 CREATE FUNCTION lead_scoring.check_one_active_model() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF EXISTS (SELECT FROM lead_scoring.models)
      AND NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
@@ -226,7 +226,7 @@ CREATE FUNCTION lead_scoring.track(activity_table regclass, lead_column name, ty
                                    time_column name, properties_column name DEFAULT NULL,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   pair text[];
   col name;
@@ -283,7 +283,7 @@ COMMENT ON FUNCTION lead_scoring.track(regclass, name, name, name, name) IS
 CREATE FUNCTION lead_scoring.untrack(activity_table regclass,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   trigger_name text;
 BEGIN

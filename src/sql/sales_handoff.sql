@@ -6,7 +6,7 @@ CREATE FUNCTION lead_scoring.score_snapshot(lead_id bigint,
   OUT fit_score double precision, OUT engagement_score double precision,
   OUT total_score double precision, OUT grade text, OUT sales_ready boolean,
   OUT thresholds jsonb, OUT model_id integer, OUT model_name text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT g.fit_score, g.engagement_score, g.total_score, g.grade, g.sales_ready,
          (SELECT jsonb_agg(jsonb_build_object('grade', r.grade, 'min_score', r.min_score,
                                               'sales_ready', r.sales_ready) ORDER BY r.rank)
@@ -87,7 +87,7 @@ COMMENT ON COLUMN lead_scoring.cherry_picks.model_name IS 'Its name';
 
 -- The audit is evidence between departments: no one but a superuser rewrites it.
 CREATE FUNCTION lead_scoring.refuse_audit_change() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
@@ -105,7 +105,7 @@ CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON lead_scoring.cherry_picks
 
 -- Nor may its owner switch those triggers off or drop them.
 CREATE FUNCTION lead_scoring.protect_audit_ddl() RETURNS event_trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   audit regclass := to_regclass('lead_scoring.cherry_picks');
 BEGIN
@@ -137,7 +137,7 @@ CREATE EVENT TRIGGER lead_scoring_protect_audit_drop ON sql_drop WHEN TAG IN ('D
 
 -- BEFORE INSERT on claims: snapshot, cherry-pick audit, policy.
 CREATE FUNCTION lead_scoring.record_claim() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   snap record;
   policy text := lead_scoring.setting('cherry_pick_policy');
@@ -196,7 +196,7 @@ CREATE TRIGGER record_claim BEFORE INSERT ON lead_scoring.claims
 
 CREATE FUNCTION lead_scoring.claim_lead(lead_id bigint, reason text DEFAULT NULL)
 RETURNS SETOF lead_scoring.claims
-LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   INSERT INTO lead_scoring.claims (lead_id, reason) VALUES ($1, $2) RETURNING *
 $$;
 COMMENT ON FUNCTION lead_scoring.claim_lead(bigint, text) IS
@@ -233,7 +233,7 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- and not already handed off; forget the handoff of those no longer sales-ready,
 -- so that they are handed off again if they come back.
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   handed bigint;
 BEGIN
@@ -293,7 +293,7 @@ COMMENT ON COLUMN lead_scoring.grade_changes.old_values IS 'The grade row before
 COMMENT ON COLUMN lead_scoring.grade_changes.new_values IS 'The grade row after (empty for a delete)';
 
 CREATE FUNCTION lead_scoring.record_grade_change() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
@@ -310,7 +310,7 @@ CREATE TRIGGER record_grade_change AFTER INSERT OR UPDATE OR DELETE ON lead_scor
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.record_grade_change();
 
 CREATE FUNCTION lead_scoring.hand_off_after_threshold_change() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows

@@ -38,13 +38,13 @@ COMMENT ON COLUMN lead_scoring.settings.changed_at IS 'When it was last changed 
 COMMENT ON COLUMN lead_scoring.settings.changed_by IS 'Who changed it';
 
 CREATE FUNCTION lead_scoring.setting(setting_name text) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT value FROM lead_scoring.settings WHERE name = setting_name
 $$;
 COMMENT ON FUNCTION lead_scoring.setting(text) IS 'The value in force of a setting';
 
 CREATE FUNCTION lead_scoring.update_setting() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF NEW.name IS DISTINCT FROM OLD.name THEN
     RAISE EXCEPTION 'settings cannot be renamed' USING ERRCODE = 'feature_not_supported';

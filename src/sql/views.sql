@@ -97,7 +97,7 @@ COMMENT ON COLUMN lead_scoring.score_breakdown.points IS 'Points after the rule 
 CREATE FUNCTION lead_scoring.explain_score(lead_id bigint, as_of timestamptz DEFAULT now(),
   OUT dimension lead_scoring.score_dimension, OUT component text, OUT rule_id integer,
   OUT activities bigint, OUT points_before_caps double precision, OUT points double precision)
-RETURNS SETOF record LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS SETOF record LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT 'engagement'::lead_scoring.score_dimension, b.component, b.rule_id, b.activities,
          b.points_before_caps, b.points
     FROM lead_scoring.lead_scores s, lead_scoring.active_model m,
@@ -117,7 +117,7 @@ COMMENT ON FUNCTION lead_scoring.explain_score(bigint, timestamptz) IS
 CREATE FUNCTION lead_scoring.lead_score(lead_id bigint, as_of timestamptz DEFAULT now(),
   OUT fit_score double precision, OUT engagement_score double precision,
   OUT total_score double precision, OUT grade text, OUT sales_ready boolean)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT s.fit_score, e.score, s.fit_score + e.score, t.grades[g], coalesce(t.sales_ready[g], false)
     FROM lead_scoring.lead_scores s
     JOIN lead_scoring.active_model m ON true
@@ -132,7 +132,7 @@ COMMENT ON FUNCTION lead_scoring.lead_score(bigint, timestamptz) IS
 CREATE FUNCTION lead_scoring.unmatched_activities(
   OUT activity_type text, OUT has_rules boolean, OUT activities bigint, OUT leads bigint,
   OUT first_seen timestamptz, OUT last_seen timestamptz)
-RETURNS SETOF record LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS SETOF record LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   RETURN QUERY EXECUTE format($q$
     SELECT a.activity_type,
