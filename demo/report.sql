@@ -45,12 +45,9 @@ SELECT format('  %s leads, %s activities, scored as of %s',
 \echo '── The graded funnel (lead_scoring.funnel) ───────────────────────────────────────'
 \echo
 SELECT line FROM funnel_chart ORDER BY rank;
-SELECT format('  %s sales-ready leads; %s junk leads (disposable or fake addresses), best graded %s',
-              (SELECT count(*) FROM lead_scoring.lead_grades WHERE sales_ready),
-              count(*), coalesce(min(g.grade), '-'))
-  FROM lead_scoring.lead_grades g JOIN lead_scoring.leads l USING (lead_id)
- WHERE lower(split_part(l.email, '@', 2)) IN ('mailinator.com', 'yopmail.com', 'test.com', 'guerrillamail.com',
-                                              'trashmail.com', '10minutemail.com', 'example.com');
+SELECT format('  %s sales-ready leads; %s junk leads suppressed as they arrived (not in the funnel)',
+              (SELECT count(*) FROM lead_scoring.lead_grades WHERE sales_ready AND NOT suppressed),
+              (SELECT count(*) FROM lead_scoring.suppressed_leads));
 
 \echo
 \echo '── Top 10 leads (lead_scoring.lead_grades) ───────────────────────────────────────'
@@ -102,6 +99,27 @@ SELECT CASE WHEN row_number() OVER (PARTITION BY k.pos ORDER BY k.part, k.dimens
 SELECT activity_type, has_rules, activities, leads,
        to_char(first_seen, 'YYYY-MM-DD') AS first_seen, to_char(last_seen, 'YYYY-MM-DD') AS last_seen
   FROM lead_scoring.unscored_activity_types;
+
+\echo '── Suppressed leads (lead_scoring.suppressed_leads) ──────────────────────────────'
+\echo '   kept with all their data, out of the funnel and the sales queue, never handed off'
+\echo
+SELECT kind, count(*) AS leads, min(reason) AS for_example
+  FROM lead_scoring.suppressed_leads GROUP BY kind ORDER BY count(*) DESC;
+
+\echo '── The sales queue: unclaimed sales-ready leads (lead_scoring.sales_queue) ───────'
+\echo
+SELECT lead_id AS lead, company, grade, round(total_score::numeric, 1) AS total, top_reasons
+  FROM lead_scoring.sales_queue WHERE sales_ready AND claimed_by IS NULL LIMIT 5;
+
+\echo '── Handoffs and cherry-picks ─────────────────────────────────────────────────────'
+\echo
+SELECT format('  %s leads handed off to sales (lead_scoring.handoffs; each also sent with NOTIFY on lead_scoring_handoff)',
+              count(*)) FROM lead_scoring.handoffs;
+\echo
+SELECT rep, claims, cherry_picks, cherry_pick_share FROM lead_scoring.cherry_pick_rates ORDER BY rep;
+SELECT sales_ready_closed, sales_ready_win_rate, cherry_picked_closed, cherry_picked_win_rate
+  FROM lead_scoring.scoring_health;
+SELECT '  ' || verdict AS "scoring health" FROM lead_scoring.scoring_health;
 
 \echo '── Opening the funnel: what if A started at 60 instead of 70? ────────────────────'
 \echo '   BEGIN; UPDATE lead_scoring.grades SET min_score = 60 WHERE grade = ''A'';'

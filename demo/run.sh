@@ -27,6 +27,7 @@ psql_ -f sample_model.sql
 model_done=$(clock)
 echo "created the extension and the 'demo' model in $(seconds "$start" "$model_done") s"
 
+psql_ -f sample_suppression.sql
 psql_ -f sample_data.sql
 data_done=$(clock)
 loaded=$(psql_ -At -c "SELECT format('%s leads and %s activities',
@@ -34,6 +35,7 @@ loaded=$(psql_ -At -c "SELECT format('%s leads and %s activities',
                                      (SELECT count(*) FROM lead_scoring.activities))")
 echo "loaded $loaded in $(seconds "$model_done" "$data_done") s (scored live by the extension's triggers)"
 
+psql_ -f sample_sales.sql
 psql_ -f report.sql
 done_at=$(clock)
 echo "report in $(seconds "$data_done" "$done_at") s; whole demo in $(seconds "$start" "$done_at") s"
