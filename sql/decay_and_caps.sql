@@ -134,3 +134,12 @@ SELECT lead_scoring.score_activities(m.def, 'web_visit', 'infinity', NULL) FROM 
 SELECT lead_scoring.engagement_score(st, m.def, 'infinity') AS at_infinity,
        lead_scoring.engagement_score(st, m.def, '-infinity') AS at_minus_infinity
   FROM states, m WHERE lead = 2;
+
+-- States are parsed strictly, and counts never overflow silently.
+SELECT '{"fingerprint": "0x00000000000001", "rules": []}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": " 000000000000001", "rules": []}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1.6, "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e400, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT lead_scoring.merge_engagement(s, s) FROM (SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 9223372036854775807, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
+SELECT lead_scoring.merge_engagement(s, s) FROM (SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
+SELECT lead_scoring.activity_count(s) FROM (SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 9223372036854775807, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}, {"rule_id": 2, "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;

@@ -48,3 +48,11 @@ SELECT lead_scoring.fit_score(fm.def, '[1, 2]') AS array_attributes,
 
 -- Attributes override the lead's columns of the same name.
 SELECT lead_scoring.fit_attributes('a@B.com', 'Ann', NULL, 'Acme', '{"company": "Acme Corp"}');
+
+-- Out-of-range or oddly written numbers never fail a write: they pass no numeric test.
+SELECT lead_scoring.fit_score(fm.def, '{"employees": 1e400}') AS huge,
+       lead_scoring.fit_score(fm.def, '{"employees": 1e-400}') AS tiny,
+       lead_scoring.fit_score(fm.def, '{"employees": "0x1F4"}') AS hex_string,
+       lead_scoring.fit_score(fm.def, '{"employees": "Infinity"}') AS infinity_string,
+       lead_scoring.fit_score(fm.def, '{"employees": "5e2"}') AS exponent_string
+  FROM fm;

@@ -85,3 +85,11 @@ INSERT INTO lead_scoring.grades VALUES ('A+', 1, 95, true);
 UPDATE lead_scoring.grades SET min_score = min_score - 10 WHERE grade IN ('A', 'B');
 SELECT * FROM lead_scoring.grade_ranges ORDER BY rank;
 UPDATE lead_scoring.grades SET min_score = min_score + 10 WHERE grade IN ('A', 'B');
+
+-- Numbers a model cannot use, lists that are not lists, identifiers that are not whole numbers.
+SELECT lead_scoring.check_model('{"components": [{"component": "a", "dimension": "engagement"}], "activity_rules": [{"rule_id": 1, "component": "a", "activity_type": "x", "points": 1e400}]}');
+SELECT lead_scoring.check_model('{"components": [{"component": "a", "dimension": "engagement"}], "activity_rules": [{"rule_id": 1, "component": "a", "activity_type": "x", "points": 1e13}]}');
+SELECT lead_scoring.check_model('{"components": {"a": 1}}');
+SELECT lead_scoring.check_model('{"components": [{"component": "a", "dimension": "engagement"}], "activity_rules": [{"rule_id": 1.5, "component": "a", "activity_type": "x", "points": 1}]}');
+SELECT lead_scoring.check_model('{"components": [{"component": "a", "dimension": "engagement"}], "activity_rules": [{"rule_id": 3000000000, "component": "a", "activity_type": "x", "points": 1}]}');
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points) VALUES (:model, 'web', 'web_visit', 1e300);

@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "common/int.h"
 #include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
@@ -86,6 +87,10 @@ accum_entry(EngagementAccum *accum, int32 rule_id, double half_life)
 static void
 entry_add(EngagementEntry *e, int64 activities, TimestampTz latest, double amount)
 {
+	if (pg_add_s64_overflow(e->activities, activities, &e->activities))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("engagement state overflow: rule %d counts too many activities", e->rule_id)));
 	if (latest > e->latest)
 	{
 		e->amount = e->amount * decay_factor(e->half_life, e->latest, latest) + amount;
@@ -93,7 +98,10 @@ entry_add(EngagementEntry *e, int64 activities, TimestampTz latest, double amoun
 	}
 	else
 		e->amount += amount * decay_factor(e->half_life, latest, e->latest);
-	e->activities += activities;
+	if (isinf(e->amount))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("engagement state overflow: rule %d's amount is out of range", e->rule_id)));
 }
 
 /* Count one activity at 'at' for a rule. */
@@ -217,7 +225,10 @@ lead_scoring_activity_count(PG_FUNCTION_ARGS)
 	int64		total = 0;
 
 	for (int i = 0; i < state->nentries; i++)
-		total += state->entries[i].activities;
+		if (pg_add_s64_overflow(total, state->entries[i].activities, &total))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("bigint out of range")));
 	PG_RETURN_INT64(total);
 }
 
@@ -284,8 +295,25 @@ state_member(JsonbContainer *object, const char *key, enum jbvType type)
 static double
 state_number(JsonbContainer *object, const char *key)
 {
-	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-											  NumericGetDatum(state_member(object, key, jbvNumeric)->val.numeric)));
+	double		d;
+
+	if (!numeric_to_double(state_member(object, key, jbvNumeric)->val.numeric, &d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: \"%s\" is out of range", key)));
+	return d;
+}
+
+static int64
+state_integer(JsonbContainer *object, const char *key, int64 min, int64 max)
+{
+	int64		i;
+
+	if (!numeric_to_int64(state_member(object, key, jbvNumeric)->val.numeric, &i) || i < min || i > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: \"%s\" must be a whole number in range", key)));
+	return i;
 }
 
 Datum
@@ -318,7 +346,7 @@ engagement_state_in(PG_FUNCTION_ARGS)
 	state->nentries = n;
 	errno = 0;
 	state->fingerprint = strtoull(hex, &end, 16);
-	if (errno != 0 || *end != '\0' || strlen(hex) != 16)
+	if (errno != 0 || *end != '\0' || strlen(hex) != 16 || strspn(hex, "0123456789abcdefABCDEF") != 16)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid engagement state: fingerprint must be 16 hex digits")));
@@ -332,10 +360,8 @@ engagement_state_in(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 					 errmsg("invalid engagement state: each rule must be an object")));
-		e->rule_id = DatumGetInt32(DirectFunctionCall1(numeric_int4,
-													   NumericGetDatum(state_member(r->val.binary.data, "rule_id", jbvNumeric)->val.numeric)));
-		e->activities = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-														  NumericGetDatum(state_member(r->val.binary.data, "activities", jbvNumeric)->val.numeric)));
+		e->rule_id = (int32) state_integer(r->val.binary.data, "rule_id", PG_INT32_MIN, PG_INT32_MAX);
+		e->activities = state_integer(r->val.binary.data, "activities", 1, PG_INT64_MAX);
 		latest = state_member(r->val.binary.data, "latest", jbvString);
 		e->latest = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
 															CStringGetDatum(pnstrdup(latest->val.string.val, latest->val.string.len)),

@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 typedef enum ScoreDimension
@@ -123,6 +124,8 @@ typedef struct EngagementAccum
 } EngagementAccum;
 
 /* model.c */
+extern bool numeric_to_double(Numeric num, double *result);
+extern bool numeric_to_int64(Numeric num, int64 *result);
 extern ScoringModel *scoring_model_from_datum(Datum definition, FmgrInfo *flinfo);
 extern ScoringModel *parse_scoring_model(Jsonb *definition);
 extern int	find_activity_rules(const ScoringModel *model, const char *type, int len,

@@ -16,6 +16,9 @@
 
 PG_MODULE_MAGIC;
 
+/* Largest points, cap or bound a model may use, so that sums stay finite. */
+#define MAX_MODEL_NUMBER 1e12
+
 PG_FUNCTION_INFO_V1(lead_scoring_check_model);
 
 /* The cached model of one calling function (kept in fn_extra). */
@@ -26,6 +29,48 @@ typedef struct ModelCache
 	char	   *bytes;
 	ScoringModel *model;
 } ModelCache;
+
+/* A JSON number as a finite double; false if it is out of double's range. */
+bool
+numeric_to_double(Numeric num, double *result)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	char	   *end;
+
+	/* strtod, unlike numeric_float8, reports overflow instead of raising it */
+	*result = strtod(text, &end);
+	return *end == '\0' && !isnan(*result) && !isinf(*result);
+}
+
+/* A JSON number as an int64; false if it is not a whole number in range. */
+bool
+numeric_to_int64(Numeric num, int64 *result)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	char	   *end;
+	long long	value;
+
+	errno = 0;
+	value = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || end == text)
+		return false;
+	*result = (int64) value;
+	return true;
+}
+
+/* A JSON number as an int32 identifier, or an error naming it. */
+static int32
+get_id(JsonbValue *v, const char *what)
+{
+	int64		id;
+
+	if (v == NULL || v->type != jbvNumeric || !numeric_to_int64(v->val.numeric, &id) ||
+		id < PG_INT32_MIN || id > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a whole number in integer range", what)));
+	return (int32) id;
+}
 
 /* Look up a key of a jsonb object; JSON null counts as absent. */
 static JsonbValue *
@@ -48,6 +93,20 @@ get_container(JsonbValue *v, bool want_array)
 		: !JsonContainerIsObject(v->val.binary.data))
 		return NULL;
 	return v->val.binary.data;
+}
+
+/* The named list of the definition: absent is empty, anything but an array is an error. */
+static JsonbContainer *
+get_list(JsonbContainer *root, const char *key)
+{
+	JsonbValue *v = get_key(root, key);
+	JsonbContainer *list = get_container(v, true);
+
+	if (v != NULL && list == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s of a model definition must be a JSON array", key)));
+	return list;
 }
 
 /* A finite number from a jsonb value, or an error naming what it is for. */
@@ -76,12 +135,10 @@ get_number(JsonbContainer *object, const char *key, const char *label,
 						   v->type == jbvString
 						   ? pnstrdup(v->val.string.val, v->val.string.len)
 						   : "not a number")));
-	d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-										   NumericGetDatum(v->val.numeric)));
-	if (isnan(d) || isinf(d))
+	if (!numeric_to_double(v->val.numeric, &d) || fabs(d) > MAX_MODEL_NUMBER)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: %s must be a finite number", label, key)));
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: %s must be between -1e12 and 1e12", label, key)));
 	return d;
 }
 
@@ -105,14 +162,7 @@ get_string(JsonbContainer *object, const char *key, const char *what, int32 id,
 static int32
 get_rule_id(JsonbContainer *rule, const char *what)
 {
-	JsonbValue *v = get_key(rule, "rule_id");
-
-	if (v == NULL || v->type != jbvNumeric)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("every %s needs a numeric rule_id", what)));
-	return DatumGetInt32(DirectFunctionCall1(numeric_int4,
-											 NumericGetDatum(v->val.numeric)));
+	return get_id(get_key(rule, "rule_id"), psprintf("the rule_id of every %s", what));
 }
 
 /* Index of the named component, checking that it is in the expected dimension. */
@@ -163,7 +213,7 @@ get_cap(JsonbContainer *object, const char *what, int32 id, double *cap)
 static void
 parse_components(ScoringModel *model, JsonbContainer *root)
 {
-	JsonbContainer *array = get_container(get_key(root, "components"), true);
+	JsonbContainer *array = get_list(root, "components");
 	JsonbValue *elem;
 	int			n = array ? JsonContainerSize(array) : 0;
 
@@ -235,7 +285,7 @@ compare_rule_ids(const void *a, const void *b)
 static void
 parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 {
-	JsonbContainer *array = get_container(get_key(root, "activity_rules"), true);
+	JsonbContainer *array = get_list(root, "activity_rules");
 	JsonbValue *elem;
 	int			n = array ? JsonContainerSize(array) : 0;
 	const char *what = "activity rule";
@@ -312,7 +362,7 @@ get_scalar(JsonbValue *v, int32 id)
 static void
 parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 {
-	JsonbContainer *array = get_container(get_key(root, "fit_rules"), true);
+	JsonbContainer *array = get_list(root, "fit_rules");
 	JsonbValue *elem;
 	int			n = array ? JsonContainerSize(array) : 0;
 	const char *what = "fit rule";
@@ -442,9 +492,8 @@ parse_scoring_model(Jsonb *definition)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a model definition must be a JSON object")));
 	id = get_key(root, "model_id");
-	if (id != NULL && id->type == jbvNumeric)
-		model->model_id = DatumGetInt32(DirectFunctionCall1(numeric_int4,
-															NumericGetDatum(id->val.numeric)));
+	if (id != NULL)
+		model->model_id = get_id(id, "model_id");
 	parse_components(model, root);
 	parse_activity_rules(model, root);
 	parse_fit_rules(model, root);

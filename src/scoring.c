@@ -192,23 +192,21 @@ static bool
 attribute_number(const JsonbValue *v, double *result)
 {
 	if (v->type == jbvNumeric)
-	{
-		*result = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-													 NumericGetDatum(v->val.numeric)));
-		return !isnan(*result);
-	}
+		return numeric_to_double(v->val.numeric, result);
 	if (v->type == jbvString && v->val.string.len > 0 && v->val.string.len < 64)
 	{
 		char		buf[64];
 		char	   *end;
 
+		/* plain decimal notation only: no hex, no "inf" or "nan" */
+		if (strspn(v->val.string.val, "0123456789+-.eE ") < (size_t) v->val.string.len)
+			return false;
 		memcpy(buf, v->val.string.val, v->val.string.len);
 		buf[v->val.string.len] = '\0';
-		errno = 0;
 		*result = strtod(buf, &end);
 		while (*end == ' ')
 			end++;
-		return errno == 0 && end != buf && *end == '\0' && !isnan(*result) && !isinf(*result);
+		return end != buf && *end == '\0' && !isinf(*result);
 	}
 	return false;
 }

@@ -3,7 +3,9 @@
 # a listener (its own psql session) waits on channel lead_scoring_handoff
 # while a writer makes two leads sales-ready, rolls one back and commits the
 # other after the listener has passed a marker. The listener must see exactly
-# the committed lead, after the marker, with the documented payload.
+# the committed lead, after the marker, with the documented payload. Then a
+# lead made sales-ready by an activity and a threshold change at once is
+# handed off exactly once.
 #
 # Run inside a cluster: pg_virtualenv -t sh test/handoff_notify.sh
 set -eu
@@ -48,4 +50,20 @@ grep -q '"grade": "A"' "$WORK/listener.out" || fail "the notification does not g
 [ "$(q -c "SELECT string_agg(lead_id::text, ',') FROM lead_scoring.handoffs")" = 1 ] \
 	|| fail "lead_scoring.handoffs should hold lead 1 only"
 echo "   ok: one notification, for the committed lead only, delivered at commit"
+
+step "race: an activity and a threshold change make lead 3 sales-ready at the same time"
+q <<'SQL'
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points) VALUES (1, 'intent', 'visit', 70);
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (3, 'raced@x.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (3, 'visit');
+SQL
+q -c "BEGIN" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (3, 'demo_request')" \
+	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null &
+writer=$!
+sleep 0.5
+q -c "UPDATE lead_scoring.grades SET min_score = 60 WHERE grade = 'A'"
+wait "$writer" || fail "the writer failed"
+n=$(q -c "SELECT count(*) FROM lead_scoring.handoffs WHERE lead_id = 3")
+[ "$n" -eq 1 ] || fail "lead 3 was handed off $n times: $(q -c "SELECT string_agg(cause || ' ' || total_score, ', ') FROM lead_scoring.handoffs WHERE lead_id = 3")"
+echo "   ok: handed off once ($(q -c "SELECT cause FROM lead_scoring.handoffs WHERE lead_id = 3"))"
 echo "ok: $NAME"

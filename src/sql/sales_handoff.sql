@@ -254,13 +254,17 @@ BEGIN
   thresholds AS (
     SELECT jsonb_agg(jsonb_build_object('grade', grade, 'min_score', min_score, 'sales_ready', sales_ready)
                      ORDER BY rank) AS t FROM lead_scoring.grades),
+  -- NOT handed_off is checked again on the locked row: a concurrent writer that
+  -- handed the lead off first wins, and this one records nothing for it
   marked AS (
-    UPDATE lead_scoring.lead_scores s SET handed_off = true FROM ready r WHERE s.lead_id = r.lead_id),
+    UPDATE lead_scoring.lead_scores s SET handed_off = true
+      FROM ready r WHERE s.lead_id = r.lead_id AND NOT s.handed_off
+    RETURNING s.lead_id),
   recorded AS (
     INSERT INTO lead_scoring.handoffs (lead_id, cause, fit_score, engagement_score, total_score, grade,
                                        thresholds, model_id, model_name)
     SELECT r.lead_id, $2, r.fit_score, r.engagement_score, r.total_score, r.grade, t.t, r.model_id, r.name
-      FROM ready r, thresholds t ORDER BY r.lead_id
+      FROM ready r JOIN marked USING (lead_id), thresholds t ORDER BY r.lead_id
     RETURNING *)
   SELECT count(pg_notify('lead_scoring_handoff', jsonb_build_object(
            'handoff_id', handoff_id, 'lead_id', lead_id, 'cause', cause, 'grade', grade,
