@@ -24,14 +24,14 @@ UPDATE lead_scoring.grades SET sales_ready = false WHERE grade = 'B';
 UPDATE lead_scoring.grades SET min_score = 80 WHERE grade = 'A';
 
 -- The breakdown explains each score to the point: its rows add up to total_score.
-SELECT lead_id, dimension, component, rule_id, rule, activities, round(points_before_caps::numeric, 1) AS before_caps,
+SELECT lead_id, dimension, component, rule, activities, round(points_before_caps::numeric, 1) AS before_caps,
        round(points::numeric, 3) AS points
-  FROM lead_scoring.score_breakdown WHERE lead_id = 101 ORDER BY dimension, rule_id;
+  FROM lead_scoring.score_breakdown WHERE lead_id = 101 ORDER BY dimension, rule;
 SELECT g.lead_id, round(g.total_score::numeric, 9) = round(coalesce(sum(b.points), 0)::numeric, 9) AS adds_up
   FROM lead_scoring.lead_grades g LEFT JOIN lead_scoring.score_breakdown b USING (lead_id)
  GROUP BY g.lead_id, g.total_score ORDER BY g.lead_id;
 -- explain_score gives the same at any instant
-SELECT dimension, component, rule_id, activities, points FROM lead_scoring.explain_score(101, '2026-01-31');
+SELECT dimension, component, activities, points FROM lead_scoring.explain_score(101, '2026-01-31');
 
 -- Activity types no rule scores (a web visit to the blog is scored; a badge scan is not).
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties) VALUES
