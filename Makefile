@@ -10,12 +10,12 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 EXTENSION_SQL = $(addprefix src/sql/, \
 	header.sql types.sql model_tables.sql grades.sql functions.sql \
 	lead_tables.sql live_scoring.sql rescore.sql settings.sql suppression.sql views.sql \
-	sales_handoff.sql sales_views.sql config_dump.sql)
+	sales_handoff.sql sales_views.sql roles.sql config_dump.sql)
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
-	grades_and_views track parallel_aggregate rescore sales_handoff suppression
+	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

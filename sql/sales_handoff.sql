@@ -13,7 +13,6 @@ CREATE ROLE rep_bob;
 GRANT USAGE ON SCHEMA lead_scoring TO rep_ann, rep_bob;
 GRANT SELECT, INSERT ON lead_scoring.claims TO rep_ann, rep_bob;
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_scoring TO rep_ann, rep_bob;
-GRANT INSERT ON lead_scoring.cherry_picks TO rep_ann, rep_bob;
 SET ROLE rep_ann;
 SELECT claim_id, lead_id, rep, cherry_pick, round(total_score::numeric, 1) AS total, grade, sales_ready,
        thresholds -> 0 AS best_grade_then, model_name

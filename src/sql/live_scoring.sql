@@ -33,7 +33,7 @@ COMMENT ON FUNCTION lead_scoring.activity_sources_sql() IS
 
 -- AFTER INSERT: merge the new rows' engagement into each lead's state.
 CREATE FUNCTION lead_scoring.score_inserted_activities() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   lead_ids bigint[];
   opt jsonb;
@@ -86,7 +86,7 @@ COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
 
 -- Recompute the engagement of some leads (all if lead_ids is null) from every tracked table.
 CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   -- Lock the states being replaced, in lead order: a concurrent insert's merge
   -- waits for this transaction, and this recompute (a new snapshot, taken after
@@ -115,7 +115,7 @@ COMMENT ON FUNCTION lead_scoring.recompute_engagement(bigint[]) IS
 
 -- AFTER UPDATE, DELETE or TRUNCATE: recompute the leads whose activities changed.
 CREATE FUNCTION lead_scoring.rescore_changed_activities() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   ids bigint[];
 BEGIN
@@ -142,7 +142,7 @@ COMMENT ON FUNCTION lead_scoring.rescore_changed_activities() IS
 
 -- AFTER INSERT or UPDATE on leads: score the fit of new or changed leads.
 CREATE FUNCTION lead_scoring.score_lead_fit() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   lead_ids bigint[];
 BEGIN
@@ -198,7 +198,7 @@ COMMENT ON FUNCTION lead_scoring.score_lead_fit() IS
   'Trigger (AFTER INSERT or UPDATE on leads, per statement): scores the fit of new and changed leads, suppresses bogus and opted-out ones, and hands off those that became sales-ready';
 
 CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   DELETE FROM lead_scoring.lead_scores s USING old_leads o WHERE s.lead_id = o.lead_id;
   RETURN NULL;

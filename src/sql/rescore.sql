@@ -31,7 +31,7 @@ COMMENT ON FUNCTION lead_scoring.model_definition(integer) IS
 CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   definition jsonb;
 BEGIN

@@ -137,7 +137,7 @@ CREATE EVENT TRIGGER lead_scoring_protect_audit_drop ON sql_drop WHEN TAG IN ('D
 
 -- BEFORE INSERT on claims: snapshot, cherry-pick audit, policy.
 CREATE FUNCTION lead_scoring.record_claim() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   snap record;
   policy text := lead_scoring.setting('cherry_pick_policy');
@@ -233,7 +233,7 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- and not already handed off; forget the handoff of those no longer sales-ready,
 -- so that they are handed off again if they come back.
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   handed bigint;
 BEGIN
@@ -297,7 +297,7 @@ COMMENT ON COLUMN lead_scoring.grade_changes.old_values IS 'The grade row before
 COMMENT ON COLUMN lead_scoring.grade_changes.new_values IS 'The grade row after (empty for a delete)';
 
 CREATE FUNCTION lead_scoring.record_grade_change() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
@@ -314,7 +314,7 @@ CREATE TRIGGER record_grade_change AFTER INSERT OR UPDATE OR DELETE ON lead_scor
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.record_grade_change();
 
 CREATE FUNCTION lead_scoring.hand_off_after_threshold_change() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows

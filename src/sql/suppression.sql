@@ -70,7 +70,7 @@ COMMENT ON COLUMN lead_scoring.suppressed_leads.suppressed_by IS 'Who';
 -- Suppress leads that match a bogus pattern or a throwaway domain (all leads if
 -- lead_ids is null). A lead someone restored from a bogus suppression stays restored.
 CREATE FUNCTION lead_scoring.find_bogus_leads(lead_ids bigint[] DEFAULT NULL) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   found bigint;
 BEGIN
@@ -110,7 +110,7 @@ COMMENT ON FUNCTION lead_scoring.find_bogus_leads(bigint[]) IS
 CREATE FUNCTION lead_scoring.find_activity_bursts(lead_ids bigint[] DEFAULT NULL,
                                                   near_from timestamptz DEFAULT NULL,
                                                   near_to timestamptz DEFAULT NULL) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   found bigint;
 BEGIN
@@ -147,7 +147,7 @@ COMMENT ON FUNCTION lead_scoring.find_activity_bursts(bigint[], timestamptz, tim
 
 -- Apply opt-out and opt-in activities: {"lead_id": "activity_type", …}, the latest per lead.
 CREATE FUNCTION lead_scoring.apply_opt_activities(latest_by_lead jsonb) RETURNS void
-LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
   SELECT key::bigint, 'opt_out', format('opted out (%s activity)', value)
     FROM jsonb_each_text($1)

@@ -132,7 +132,7 @@ COMMENT ON FUNCTION lead_scoring.lead_score(bigint, timestamptz) IS
 CREATE FUNCTION lead_scoring.unmatched_activities(
   OUT activity_type text, OUT has_rules boolean, OUT activities bigint, OUT leads bigint,
   OUT first_seen timestamptz, OUT last_seen timestamptz)
-RETURNS SETOF record LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+RETURNS SETOF record LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   RETURN QUERY EXECUTE format($q$
     SELECT a.activity_type,
