@@ -15,7 +15,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
-	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles
+	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles bad_input
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

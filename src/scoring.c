@@ -88,8 +88,10 @@ check_state_matches_model(const EngagementState *state, const ScoringModel *mode
 	if (state->fingerprint != model->fingerprint)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("engagement state was built with other activity rules than model %d has",
-						model->model_id),
+				 errmsg("engagement state was built with other activity rules than the model given"),
+				 errdetail("The state's fingerprint is %016llx, the model's %016llx.",
+						   (unsigned long long) state->fingerprint,
+						   (unsigned long long) model->fingerprint),
 				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
 }
 

@@ -147,6 +147,9 @@ BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NEW;  -- restoring a dump: the row as dumped
   END IF;
+  IF NEW.lead_id IS NULL THEN
+    RAISE EXCEPTION 'a claim needs a lead_id' USING ERRCODE = 'not_null_violation';
+  END IF;
   IF NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = NEW.lead_id) THEN
     RAISE EXCEPTION 'lead % does not exist', NEW.lead_id
       USING ERRCODE = 'foreign_key_violation';
