@@ -1,6 +1,5 @@
 # lead_scoring: lead scoring inside PostgreSQL (PGXS build)
 EXTENSION = lead_scoring
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
 
 MODULE_big = lead_scoring
 OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o
@@ -11,7 +10,11 @@ EXTENSION_SQL = $(addprefix src/sql/, \
 	header.sql types.sql model_tables.sql grades.sql functions.sql \
 	lead_tables.sql live_scoring.sql rescore.sql settings.sql suppression.sql views.sql \
 	sales_handoff.sql sales_views.sql roles.sql config_dump.sql)
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Version 1.0 is installed from src/sql; later versions are reached through
+# the update scripts in src/sql/updates (CREATE EXTENSION follows the path).
+BASE_VERSION = 1.0
+DATA_built = $(EXTENSION)--$(BASE_VERSION).sql
+DATA = $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
 EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
@@ -25,7 +28,7 @@ ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 endif
 
-$(EXTENSION)--$(EXTVERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
+$(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
 
 .PHONY: deps demo test bench

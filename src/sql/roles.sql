@@ -25,11 +25,10 @@ BEGIN
 
   -- BI: the views, nothing else
   GRANT USAGE ON SCHEMA lead_scoring TO lead_scoring_bi;
-  GRANT SELECT ON lead_scoring.lead_grades, lead_scoring.funnel, lead_scoring.score_breakdown,
-                  lead_scoring.unscored_activity_types, lead_scoring.grade_ranges, lead_scoring.grade_thresholds,
-                  lead_scoring.active_model, lead_scoring.sales_queue, lead_scoring.cherry_pick_rates,
-                  lead_scoring.scoring_health, lead_scoring.suppressed_leads, lead_scoring.settings
-     TO lead_scoring_bi;
+  FOR r IN SELECT c.oid::regclass::text FROM pg_class c
+            WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind = 'v' LOOP
+    EXECUTE format('GRANT SELECT ON %s TO lead_scoring_bi', r);
+  END LOOP;
   GRANT EXECUTE ON FUNCTION lead_scoring.unmatched_activities() TO lead_scoring_bi;
 
   -- sales: BI, plus reading the data, claiming leads and recording outcomes
