@@ -31,7 +31,7 @@ endif
 $(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
 
-.PHONY: deps demo test bench
+.PHONY: deps demo test valgrind
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).
 deps:
 	sh test/install_deps.sh
@@ -45,3 +45,8 @@ demo: deps
 test: deps
 	$(MAKE) && $(MAKE) install
 	pg_virtualenv -t sh test/run_all.sh
+
+# The pg_regress suite against a server run under valgrind (slow: minutes).
+valgrind: deps
+	$(MAKE) && $(MAKE) install
+	sh test/valgrind.sh

@@ -4,7 +4,7 @@
 # Runs apt-get only when something is missing; uses sudo when not root.
 set -eu
 
-packages="postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15 make gcc libc6-dev"
+packages="postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15 make gcc libc6-dev valgrind"
 missing=""
 for p in $packages; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
