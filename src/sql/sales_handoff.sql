@@ -1,6 +1,16 @@
 -- Sales handoff: claims with a snapshot, the append-only cherry-pick audit,
 -- handoff events (table + NOTIFY), threshold history, outcomes, sales views.
 
+-- The thresholds in force, as claims and handoffs record them.
+CREATE FUNCTION lead_scoring.thresholds_in_force() RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+  SELECT jsonb_agg(jsonb_build_object('grade', grade, 'min_score', min_score, 'sales_ready', sales_ready)
+                   ORDER BY rank)
+    FROM lead_scoring.grades
+$$;
+COMMENT ON FUNCTION lead_scoring.thresholds_in_force() IS
+  'The grade thresholds in force, best grade first, as JSON: what claims, the audit and handoffs record';
+
 -- What scoring said about a lead at this instant, as stored with claims and handoffs.
 CREATE FUNCTION lead_scoring.score_snapshot(lead_id bigint,
   OUT fit_score double precision, OUT engagement_score double precision,
@@ -8,10 +18,7 @@ CREATE FUNCTION lead_scoring.score_snapshot(lead_id bigint,
   OUT thresholds jsonb, OUT model_id integer, OUT model_name text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT g.fit_score, g.engagement_score, g.total_score, g.grade, g.sales_ready,
-         (SELECT jsonb_agg(jsonb_build_object('grade', r.grade, 'min_score', r.min_score,
-                                              'sales_ready', r.sales_ready) ORDER BY r.rank)
-            FROM lead_scoring.grades r),
-         m.model_id, m.name
+         lead_scoring.thresholds_in_force(), m.model_id, m.name
     FROM lead_scoring.lead_grades g, lead_scoring.active_model m
    WHERE g.lead_id = $1
 $$;
@@ -254,9 +261,6 @@ BEGIN
       JOIN lead_scoring.lead_scores s USING (lead_id)
      CROSS JOIN lead_scoring.active_model m
      WHERE ($1 IS NULL OR g.lead_id = ANY ($1)) AND g.sales_ready AND NOT g.suppressed AND NOT s.handed_off),
-  thresholds AS (
-    SELECT jsonb_agg(jsonb_build_object('grade', grade, 'min_score', min_score, 'sales_ready', sales_ready)
-                     ORDER BY rank) AS t FROM lead_scoring.grades),
   -- NOT handed_off is checked again on the locked row: a concurrent writer that
   -- handed the lead off first wins, and this one records nothing for it
   marked AS (
@@ -266,8 +270,9 @@ BEGIN
   recorded AS (
     INSERT INTO lead_scoring.handoffs (lead_id, cause, fit_score, engagement_score, total_score, grade,
                                        thresholds, model_id, model_name)
-    SELECT r.lead_id, $2, r.fit_score, r.engagement_score, r.total_score, r.grade, t.t, r.model_id, r.name
-      FROM ready r JOIN marked USING (lead_id), thresholds t ORDER BY r.lead_id
+    SELECT r.lead_id, $2, r.fit_score, r.engagement_score, r.total_score, r.grade,
+           lead_scoring.thresholds_in_force(), r.model_id, r.name
+      FROM ready r JOIN marked USING (lead_id) ORDER BY r.lead_id
     RETURNING *)
   SELECT count(pg_notify('lead_scoring_handoff', jsonb_build_object(
            'handoff_id', handoff_id, 'lead_id', lead_id, 'cause', cause, 'grade', grade,
