@@ -24,7 +24,6 @@ TXNS=500           # pgbench transactions (script runs) per client
 MULTI=5            # rows of the multi-row INSERT ... SELECT of each script run
 TOL=1e-9           # relative tolerance, live state vs full recompute
 
-export PGOPTIONS="-c client_min_messages=warning"
 export PGDATABASE="$DB"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_concurrency.XXXXXX")
 . "$(dirname "$0")/lib.sh"

@@ -11,7 +11,6 @@ NAME=crash_recovery
 DB=ls_crash
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_crash.XXXXXX")
 . "$(dirname "$0")/lib.sh"
-export PGOPTIONS="-c client_min_messages=warning"
 trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 cluster="${PGVERSION:-15} regress"

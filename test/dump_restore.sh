@@ -29,7 +29,6 @@ T2='2024-07-15 12:00:00+00'
 TOL=1e-9                      # relative; only used to say by how much scores differ
 RESTORE_JOBS=${RESTORE_JOBS:-1}
 
-export PGOPTIONS="-c client_min_messages=warning"
 export PGTZ=UTC
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_dump_restore.XXXXXX")
 . "$(dirname "$0")/lib.sh"

@@ -13,7 +13,6 @@ NAME=handoff_notify
 DB=ls_handoff_notify
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_notify.XXXXXX")
 . "$(dirname "$0")/lib.sh"
-export PGOPTIONS="-c client_min_messages=warning"
 trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 

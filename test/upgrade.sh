@@ -11,7 +11,6 @@ OLD=ls_upgrade_old
 NEW=ls_upgrade_fresh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_upgrade.XXXXXX")
 . "$(dirname "$0")/lib.sh"
-export PGOPTIONS="-c client_min_messages=warning"
 export PGTZ=UTC
 trap 'dropdb --if-exists "$OLD" >/dev/null 2>&1 || true; dropdb --if-exists "$NEW" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 q() { db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
