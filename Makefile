@@ -2,7 +2,7 @@
 EXTENSION = lead_scoring
 
 MODULE_big = lead_scoring
-OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o
+OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o src/logistic.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The extension script is built from one file per concern, in this order.
@@ -13,7 +13,11 @@ EXTENSION_SQL = $(addprefix src/sql/, \
 # Version 1.0 is installed from src/sql; later versions are reached through
 # the update scripts in src/sql/updates (CREATE EXTENSION follows the path).
 BASE_VERSION = 1.0
-DATA_built = $(EXTENSION)--$(BASE_VERSION).sql
+# Update scripts with many concerns are built from a directory, one file each.
+UPDATE_1_2_SQL = $(addprefix src/sql/updates/1.1--1.2/, \
+	header.sql model_versions.sql outcomes.sql calibration.sql training.sql \
+	backtest.sql explanations.sql roles.sql config_dump.sql)
+DATA_built = $(EXTENSION)--$(BASE_VERSION).sql $(EXTENSION)--1.1--1.2.sql
 DATA = $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
 EXTRA_CLEAN = $(DATA_built)
 
@@ -30,6 +34,9 @@ endif
 
 $(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
+
+$(EXTENSION)--1.1--1.2.sql: $(UPDATE_1_2_SQL)
+	cat $(UPDATE_1_2_SQL) > $@
 
 .PHONY: deps demo test valgrind
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).

@@ -9,7 +9,9 @@
 #include <math.h>
 
 #include "catalog/pg_collation_d.h"
+#include "catalog/pg_type_d.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
@@ -326,4 +328,88 @@ lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
 	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 
 	PG_RETURN_BOOL(state->fingerprint == model->fingerprint);
+}
+
+PG_FUNCTION_INFO_V1(lead_scoring_model_features);
+
+static int
+compare_fit_rule_ids(const void *a, const void *b, void *arg)
+{
+	const FitRule *rules = (const FitRule *) arg;
+	int32		x = rules[*(const int *) a].rule_id;
+	int32		y = rules[*(const int *) b].rule_id;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * model_features(state, model, attributes, as_of): what training learns from.
+ * One number per activity rule (its decayed activity count at as_of, before
+ * points and caps) then one per fit rule (1 if the attributes pass, else 0),
+ * each in rule_id order.  A null state or null attributes count as nothing.
+ */
+Datum
+lead_scoring_model_features(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model;
+	TimestampTz as_of;
+	EngagementState *state = NULL;
+	Jsonb	   *attributes = NULL;
+	int			nfeatures;
+	Datum	   *values;
+	int		   *fit_order;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		PG_RETURN_NULL();
+	model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
+	as_of = PG_GETARG_TIMESTAMPTZ(3);
+	if (!PG_ARGISNULL(0))
+	{
+		state = PG_GETARG_ENGAGEMENT_STATE(0);
+		check_state_matches_model(state, model);
+	}
+	if (!PG_ARGISNULL(2))
+		attributes = PG_GETARG_JSONB_P(2);
+
+	nfeatures = model->nactivity_rules + model->nfit_rules;
+	values = palloc0(sizeof(Datum) * Max(nfeatures, 1));
+	for (int i = 0; i < model->nactivity_rules; i++)
+		values[i] = Float8GetDatum(0.0);
+	if (state != NULL)
+	{
+		TimestampTz at = evaluation_instant(state, as_of);
+
+		int			k = 0;
+
+		/* entries and rules_by_id are both in rule_id order: walk them together */
+		for (int i = 0; i < state->nentries; i++)
+		{
+			const EngagementEntry *e = &state->entries[i];
+
+			while (k < model->nactivity_rules &&
+				   model->activity_rules[model->rules_by_id[k]].rule_id < e->rule_id)
+				k++;
+			if (k < model->nactivity_rules &&
+				model->activity_rules[model->rules_by_id[k]].rule_id == e->rule_id)
+				values[k] = Float8GetDatum(e->amount *
+										   decay_factor(e->half_life, e->latest, at));
+		}
+	}
+
+	fit_order = palloc(sizeof(int) * Max(model->nfit_rules, 1));
+	for (int i = 0; i < model->nfit_rules; i++)
+		fit_order[i] = i;
+	qsort_arg(fit_order, model->nfit_rules, sizeof(int), compare_fit_rule_ids,
+			  model->fit_rules);
+	for (int i = 0; i < model->nfit_rules; i++)
+	{
+		bool		passed = attributes != NULL &&
+			fit_rule_matches(&model->fit_rules[fit_order[i]], attributes);
+
+		values[model->nactivity_rules + i] = Float8GetDatum(passed ? 1.0 : 0.0);
+	}
+
+	PG_RETURN_ARRAYTYPE_P(construct_array(values, nfeatures, FLOAT8OID,
+										  sizeof(float8), FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE));
 }

@@ -1,0 +1,68 @@
+-- Roles: the feedback loop's functions and tables join the roles' grants.
+
+REVOKE EXECUTE ON FUNCTION lead_scoring.activity_lift() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION lead_scoring.create_roles() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['lead_scoring_bi', 'lead_scoring_sales', 'lead_scoring_marketing', 'lead_scoring_admin'] LOOP
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+    END IF;
+  END LOOP;
+
+  -- BI: the views, nothing else
+  GRANT USAGE ON SCHEMA lead_scoring TO lead_scoring_bi;
+  FOR r IN SELECT c.oid::regclass::text FROM pg_class c
+            WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind = 'v' LOOP
+    EXECUTE format('GRANT SELECT ON %s TO lead_scoring_bi', r);
+  END LOOP;
+  GRANT EXECUTE ON FUNCTION lead_scoring.unmatched_activities(), lead_scoring.activity_lift() TO lead_scoring_bi;
+
+  -- sales: BI, plus reading the data, claiming leads and recording outcomes
+  GRANT lead_scoring_bi TO lead_scoring_sales;
+  GRANT SELECT ON lead_scoring.leads, lead_scoring.activities, lead_scoring.lead_scores, lead_scoring.models,
+                  lead_scoring.components, lead_scoring.activity_rules, lead_scoring.fit_rules, lead_scoring.grades,
+                  lead_scoring.claims, lead_scoring.cherry_picks, lead_scoring.handoffs, lead_scoring.outcomes,
+                  lead_scoring.suppressions, lead_scoring.grade_changes
+     TO lead_scoring_sales;
+  GRANT INSERT ON lead_scoring.claims TO lead_scoring_sales;
+  GRANT INSERT, UPDATE ON lead_scoring.outcomes TO lead_scoring_sales;
+
+  -- marketing operations: BI, plus the model, thresholds, settings, leads, activities and suppression
+  GRANT lead_scoring_bi TO lead_scoring_marketing;
+  GRANT SELECT ON ALL TABLES IN SCHEMA lead_scoring TO lead_scoring_marketing;
+  GRANT INSERT, UPDATE, DELETE ON lead_scoring.models, lead_scoring.components, lead_scoring.activity_rules,
+                                  lead_scoring.fit_rules, lead_scoring.grades, lead_scoring.leads,
+                                  lead_scoring.activities, lead_scoring.bogus_patterns,
+                                  lead_scoring.throwaway_domains, lead_scoring.outcomes
+     TO lead_scoring_marketing;
+  GRANT INSERT ON lead_scoring.training_runs, lead_scoring.training_coefficients TO lead_scoring_marketing;
+  GRANT INSERT, UPDATE ON lead_scoring.suppressions, lead_scoring.setting_overrides TO lead_scoring_marketing;
+  GRANT UPDATE ON lead_scoring.settings TO lead_scoring_marketing;
+  GRANT EXECUTE ON FUNCTION lead_scoring.rescore_from(jsonb), lead_scoring.hand_off(bigint[], text),
+                            lead_scoring.find_bogus_leads(bigint[]),
+                            lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
+                            lead_scoring.states_at_decision(jsonb),
+                            lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
+     TO lead_scoring_marketing;
+
+  -- administrators: everything marketing and sales do, plus which tables are tracked
+  GRANT lead_scoring_marketing, lead_scoring_sales TO lead_scoring_admin;
+  GRANT INSERT, UPDATE, DELETE ON lead_scoring.tracked_tables TO lead_scoring_admin;
+  GRANT EXECUTE ON FUNCTION lead_scoring.recompute_engagement(bigint[]) TO lead_scoring_admin;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.create_roles() IS
+  'Creates (if missing) and grants the roles lead_scoring_bi (read the views), lead_scoring_sales (read, claim, record outcomes), lead_scoring_marketing (model, thresholds, settings, leads, activities, suppression) and lead_scoring_admin (all of those, and tracked tables). Grant them to login roles';
+
+-- roles set up before this version get the new grants
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'lead_scoring_bi') THEN
+    PERFORM lead_scoring.create_roles();
+  END IF;
+END
+$$;
