@@ -22,7 +22,8 @@ DATA = $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
 EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
-	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles bad_input
+	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles bad_input \
+	feedback_calibration feedback_training feedback_versions score_factors
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -321,7 +321,7 @@ cholesky(double *a, int m)
 		if (!(d > 1e-12 * Max(1.0, fabs(a[j * m + j]))))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the features are linearly dependent, so the fit has no unique answer"),
+					 errmsg("the fit has no unique answer: features are linearly dependent, or separate won from other leads perfectly"),
 					 errhint("Use a positive l2 penalty.")));
 		a[j * m + j] = sqrt(d);
 		for (int i = j + 1; i < m; i++)

@@ -32,19 +32,21 @@ taken AS (
   SELECT lead_id FROM first_handoff UNION SELECT lead_id FROM first_claim
   UNION SELECT lead_id FROM lead_scoring.outcomes)
 SELECT t.lead_id,
-       CASE WHEN c.claimed_at < coalesce(h.handed_off_at, 'infinity') THEN 'claimed'
-            WHEN h.handed_off_at IS NOT NULL THEN 'handed off'
-            ELSE 'closed' END AS taken_by,
-       least(h.handed_off_at, c.claimed_at, o.closed_at) AS decided_at,
-       CASE WHEN c.claimed_at < coalesce(h.handed_off_at, 'infinity') THEN c.grade ELSE h.grade END AS grade,
-       CASE WHEN c.claimed_at < coalesce(h.handed_off_at, 'infinity') THEN c.total_score ELSE h.total_score END AS total_score,
-       coalesce(c.cherry_pick, false) AND c.claimed_at < coalesce(h.handed_off_at, 'infinity') AS cherry_picked,
-       CASE WHEN c.claimed_at < coalesce(h.handed_off_at, 'infinity') THEN c.model_name ELSE h.model_name END AS model,
+       CASE WHEN e.by_claim THEN 'claimed' WHEN e.by_handoff THEN 'handed off' ELSE 'closed' END AS taken_by,
+       e.decided_at,
+       coalesce(CASE WHEN e.by_claim THEN c.grade END, CASE WHEN e.by_handoff THEN h.grade END) AS grade,
+       coalesce(CASE WHEN e.by_claim THEN c.total_score END, CASE WHEN e.by_handoff THEN h.total_score END) AS total_score,
+       coalesce(e.by_claim AND c.cherry_pick, false) AS cherry_picked,
+       coalesce(CASE WHEN e.by_claim THEN c.model_name END, CASE WHEN e.by_handoff THEN h.model_name END) AS model,
        o.outcome, o.amount, o.closed_at, o.helped_by
   FROM taken t
   LEFT JOIN first_handoff h USING (lead_id)
   LEFT JOIN first_claim c USING (lead_id)
-  LEFT JOIN lead_scoring.outcomes o USING (lead_id);
+  LEFT JOIN lead_scoring.outcomes o USING (lead_id)
+ CROSS JOIN LATERAL (SELECT least(h.handed_off_at, c.claimed_at, o.closed_at) AS decided_at) d
+ CROSS JOIN LATERAL (SELECT d.decided_at,
+                            d.decided_at = c.claimed_at AND c.claimed_at < coalesce(h.handed_off_at, 'infinity') AS by_claim,
+                            d.decided_at = h.handed_off_at AND NOT coalesce(c.claimed_at < h.handed_off_at, false) AS by_handoff) e;
 COMMENT ON VIEW lead_scoring.lead_decisions IS
   'Each lead sales took (handed off or claimed) or closed: when, with what grade and score under which model, and the outcome so far. Activity after decided_at is not used to judge the model';
 COMMENT ON COLUMN lead_scoring.lead_decisions.lead_id IS 'Lead';
