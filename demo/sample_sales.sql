@@ -13,12 +13,21 @@ INSERT INTO lead_scoring.claims (lead_id, rep, reason)
 SELECT lead_id, 'ben', 'knows the company'
   FROM lead_scoring.sales_queue WHERE grade IN ('B', 'C') AND claimed_by IS NULL
  ORDER BY md5(lead_id::text) LIMIT 20;
--- outcomes: deals close for about half of the sales-ready claims, a fifth of the cherry-picks
-INSERT INTO lead_scoring.outcomes (lead_id, outcome, amount, closed_at)
+-- outcomes: what really sells here is webinars and senior buyers; cherry-picks
+-- close less. Each claim closes won when a hash of its lead falls under a bar
+-- those raise; buyers say what helped them choose.
+INSERT INTO lead_scoring.outcomes (lead_id, outcome, amount, closed_at, helped_by)
 SELECT c.lead_id,
-       CASE WHEN ('x' || substr(md5(c.lead_id::text), 1, 8))::bit(32)::int & 255 < CASE WHEN c.cherry_pick THEN 51 ELSE 128 END
+       CASE WHEN ('x' || substr(md5(c.lead_id::text), 1, 8))::bit(32)::int & 255
+                 < 40 + 90 * w.webinar::int + 70 * senior::int - 20 * c.cherry_pick::int
             THEN 'won' ELSE 'lost' END,
-       5000 + (c.lead_id % 40) * 1000, now() - interval '3 days'
-  FROM lead_scoring.claims c;
-UPDATE lead_scoring.outcomes SET amount = NULL WHERE outcome = 'lost';
+       5000 + (c.lead_id % 40) * 1000, now(),
+       CASE WHEN w.webinar THEN 'webinar_attended' WHEN c.lead_id % 3 = 0 THEN 'pricing' ELSE 'case study' END
+  FROM lead_scoring.claims c
+  JOIN lead_scoring.leads l USING (lead_id)
+ CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM lead_scoring.activities a
+                                     WHERE a.lead_id = c.lead_id AND a.activity_type = 'webinar_attended'
+                                       AND a.occurred_at < c.claimed_at) AS webinar) w
+ CROSS JOIN LATERAL (SELECT l.attributes->>'title' ~* '^(CEO|CTO|CFO|COO|CMO|CRO|Founder|Owner|VP|Vice President|Head|Director)' AS senior) t;
+UPDATE lead_scoring.outcomes SET amount = NULL, helped_by = NULL WHERE outcome = 'lost';
 COMMIT;

@@ -138,7 +138,7 @@ BEGIN
                                 (t.wins - c.did_won)::float8 / nullif(t.n - c.did, 0) AS p2) r
       LEFT JOIN LATERAL lead_scoring.win_rate_interval(c.did_won, c.did) i1 ON true
       LEFT JOIN LATERAL lead_scoring.win_rate_interval(t.wins - c.did_won, t.n - c.did) i2 ON true
-     ORDER BY p1 - coalesce(p2, 0) DESC, c.activity_type$q$,
+     ORDER BY 10 DESC NULLS LAST, c.activity_type$q$,
     lead_scoring.activity_sources_sql());
 END
 $$;
@@ -167,7 +167,8 @@ SELECT o.helped_by,
        coalesce(sum(o.amount) FILTER (WHERE o.outcome = 'won'), 0) AS revenue,
        round(count(*)::numeric / sum(count(*)) OVER (), 4) AS share,
        EXISTS (SELECT FROM lead_scoring.activity_rules r JOIN lead_scoring.active_model m USING (model_id)
-                WHERE r.activity_type = o.helped_by OR r.properties->>'asset' = o.helped_by) AS scored
+                WHERE r.activity_type = o.helped_by
+                   OR EXISTS (SELECT FROM jsonb_each_text(r.properties) p WHERE p.value = o.helped_by)) AS scored
   FROM lead_scoring.outcomes o
  WHERE o.helped_by IS NOT NULL
  GROUP BY o.helped_by
@@ -179,4 +180,4 @@ COMMENT ON COLUMN lead_scoring.what_helped.answers IS 'Leads who gave it';
 COMMENT ON COLUMN lead_scoring.what_helped.wins IS 'Of them, won';
 COMMENT ON COLUMN lead_scoring.what_helped.revenue IS 'Revenue from those wins';
 COMMENT ON COLUMN lead_scoring.what_helped.share IS 'Share of all answers (0 to 1)';
-COMMENT ON COLUMN lead_scoring.what_helped.scored IS 'Whether a rule of the active model scores this activity type or asset';
+COMMENT ON COLUMN lead_scoring.what_helped.scored IS 'Whether a rule of the active model scores this activity type, or activities with this property value (e.g. an asset)';
