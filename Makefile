@@ -39,7 +39,7 @@ $(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 $(EXTENSION)--1.1--1.2.sql: $(UPDATE_1_2_SQL)
 	cat $(UPDATE_1_2_SQL) > $@
 
-.PHONY: deps demo test valgrind
+.PHONY: deps demo test valgrind bench
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).
 deps:
 	sh test/install_deps.sh
@@ -58,3 +58,9 @@ test: deps
 valgrind: deps
 	$(MAKE) && $(MAKE) install
 	sh test/valgrind.sh
+
+# The benchmark suite: targets as ratios against baselines in the same run
+# (long: about half an hour at the default sizes; see README, Performance).
+bench: deps
+	$(MAKE) && $(MAKE) install
+	pg_virtualenv -t sh test/bench/run.sh

@@ -1,0 +1,269 @@
+#!/bin/sh
+# shellcheck disable=SC2086,SC2046  # word splitting of figures is intended
+# The benchmark suite: `make bench` runs it as `pg_virtualenv -t sh test/bench/run.sh`
+# (PGHOST, PGPORT and PGUSER set). It generates leads and activities scored by
+# the demo's rule set, measures each performance target as a ratio against its
+# baseline in the same run, and prints one line per target:
+#
+#   bench: NAME ratio=X goal=<=Y met|MISSED
+#
+# followed by the absolute figures. Results that must agree (the aggregate and
+# the plain-SQL model, the funnel and the precomputed grades) are checked, and
+# a mismatch fails the run; a missed target does not.
+#
+# Sizes and run lengths (environment; defaults are the issue's):
+#   BENCH_LEADS=200000           leads with activities, for the rescore targets
+#   BENCH_ACTIVITIES=10000000    their activities
+#   BENCH_FUNNEL_LEADS=1000000   leads in all for the funnel and memory targets
+#   BENCH_FUNNEL_ACTIVITIES=2000000  activities of the leads added for those
+#   BENCH_INSERT_ROWS=1000000    rows of the INSERT ... SELECT
+#   BENCH_CLIENTS=4              pgbench clients inserting single rows
+#   BENCH_INGEST_SECONDS=20      length of each pgbench run
+#   BENCH_REPEAT=3               timed runs of each side (the median counts)
+#   BENCH_PROFILE_SECONDS=10, BENCH_PROFILE_INSERTS=300  the ingest profile
+#   BENCH_DB=ls_bench, KEEP_DB=1 keeps the database afterwards
+set -euf   # -f: figures are split into words on purpose, never globbed
+cd "$(dirname "$0")/../.."
+
+NAME=bench
+LEADS=${BENCH_LEADS:-200000}
+ACTIVITIES=${BENCH_ACTIVITIES:-10000000}
+FUNNEL_LEADS=${BENCH_FUNNEL_LEADS:-1000000}
+FUNNEL_ACTIVITIES=${BENCH_FUNNEL_ACTIVITIES:-2000000}
+INSERT_ROWS=${BENCH_INSERT_ROWS:-1000000}
+CLIENTS=${BENCH_CLIENTS:-4}
+INGEST_SECONDS=${BENCH_INGEST_SECONDS:-20}
+REPEAT=${BENCH_REPEAT:-3}
+PROFILE_SECONDS=${BENCH_PROFILE_SECONDS:-10}
+PROFILE_INSERTS=${BENCH_PROFILE_INSERTS:-300}
+DB=${BENCH_DB:-ls_bench}
+TOL=1e-9   # relative tolerance (absolute below 1 point) between equal scores
+
+export PGDATABASE="$DB"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_bench.XXXXXX")
+. test/lib.sh
+. test/bench/lib.sh
+. test/bench/profile_ingest.sh
+
+cleanup() {
+	status=$?
+	if [ "${KEEP_DB:-0}" = 1 ]; then
+		echo "(KEEP_DB=1: database $DB kept)"
+	else
+		dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$WORK"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+START=$(now_ms)
+
+# ------------------------------------------------------------------ set-up
+dropdb --if-exists "$DB" >/dev/null 2>&1
+createdb "$DB"
+q -c 'CREATE EXTENSION lead_scoring' -f demo/sample_model.sql -f demo/sample_suppression.sql \
+	-f test/bench/plain_model.sql
+BASE_TIME=$(q -c "SELECT pg_catalog.date_trunc('second', pg_catalog.now())")
+AS_OF="'$BASE_TIME'::timestamptz"   # every score is evaluated at this instant
+
+echo "settings:"
+echo "  sizes: $LEADS leads with $ACTIVITIES activities; funnel and memory over $FUNNEL_LEADS leads" \
+	"(+$FUNNEL_ACTIVITIES activities); INSERT ... SELECT of $INSERT_ROWS rows;" \
+	"$CLIENTS pgbench clients for ${INGEST_SECONDS} s; $REPEAT timed runs per side, median"
+q -F ' ' -c "SELECT 'server: ' || pg_catalog.version()"
+echo "  machine: $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)," \
+	"$(awk '/^MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo 2>/dev/null)); load: $(uptime | sed 's/.*load average: //')"
+q -c "SELECT '  ' || string_agg(name || '=' || pg_catalog.current_setting(name), ' ' ORDER BY name)
+        FROM pg_catalog.pg_settings
+       WHERE name IN ('work_mem', 'hash_mem_multiplier', 'max_parallel_workers_per_gather', 'max_parallel_workers',
+                      'shared_buffers', 'jit', 'effective_cache_size', 'max_wal_size', 'synchronous_commit')"
+
+# -------------------------------------------------------------- the data
+step "generating $LEADS leads and $ACTIVITIES activities (live scoring off), then rescore()"
+T=$(now_ms)
+q -c 'ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts'
+q -v first_lead=1 -v leads="$LEADS" -v activities="$ACTIVITIES" -v seed=0.42 -v base_time="$BASE_TIME" \
+	-f test/bench/generate.sql
+q -c 'ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_score_inserts'
+echo "  generated in $(since "$T") s"
+q -c 'VACUUM ANALYZE'
+measure_memory rescore "" "SELECT * FROM lead_scoring.rescore()"
+RESCORE_S=$MEM_SECONDS RESCORE_PEAK=$MEM_PEAK_KB RESCORE_IDLE=$MEM_IDLE_KB
+q -c 'VACUUM ANALYZE lead_scoring.lead_scores'
+q -c "SELECT '  activities per lead: mean ' || round(avg(n), 1) || ', median ' || percentile_cont(0.5) WITHIN GROUP (ORDER BY n)
+             || ', 99th percentile ' || percentile_cont(0.99) WITHIN GROUP (ORDER BY n) || ', max ' || max(n)
+             || '; leads without activities: ' || ($LEADS - count(*))
+        FROM (SELECT a.lead_id, count(*) AS n FROM lead_scoring.activities a GROUP BY a.lead_id) x"
+
+# ------------------------------------------- full rescore: the queries compared
+BASELINE="SELECT count(*), sum(g.n) FROM (SELECT a.lead_id, count(*) AS n FROM lead_scoring.activities a GROUP BY a.lead_id) g"
+AGGREGATE="SELECT count(*), sum(g.score) FROM (
+  SELECT a.lead_id, lead_scoring.engagement_score(
+           lead_scoring.score_activities((SELECT m.definition FROM lead_scoring.active_model m),
+                                         a.activity_type, a.occurred_at, a.properties),
+           (SELECT m.definition FROM lead_scoring.active_model m), $AS_OF) AS score
+    FROM lead_scoring.activities a GROUP BY a.lead_id) g"
+PLAIN="SELECT count(*), sum(p.engagement_score) FROM bench.plain_engagement_scores($AS_OF) p"
+
+step "equality: the aggregate, the plain-SQL model and the state rescore() wrote, at $BASE_TIME"
+set -- $(q -F ' ' <<SQL
+CREATE TEMP TABLE agg AS
+SELECT a.lead_id, lead_scoring.engagement_score(
+         lead_scoring.score_activities((SELECT m.definition FROM lead_scoring.active_model m),
+                                       a.activity_type, a.occurred_at, a.properties),
+         (SELECT m.definition FROM lead_scoring.active_model m), $AS_OF) AS score
+  FROM lead_scoring.activities a GROUP BY a.lead_id;
+CREATE TEMP TABLE plain AS SELECT p.lead_id, p.engagement_score AS score FROM bench.plain_engagement_scores($AS_OF) p;
+CREATE TEMP TABLE live AS
+SELECT s.lead_id, lead_scoring.engagement_score(s.engagement, m.definition, $AS_OF) AS score
+  FROM lead_scoring.lead_scores s, lead_scoring.active_model m WHERE s.engagement IS NOT NULL;
+-- a lead no rule scores has no plain-SQL row: its score is 0
+SELECT count(*),
+       count(*) FILTER (WHERE abs(coalesce(a.score, 0) - coalesce(p.score, 0))
+                              > $TOL * greatest(1, abs(a.score), abs(p.score)) OR a.lead_id IS NULL),
+       count(*) FILTER (WHERE abs(coalesce(a.score, 0) - coalesce(l.score, 0))
+                              > $TOL * greatest(1, abs(a.score), abs(l.score)) OR a.lead_id IS NULL OR l.lead_id IS NULL),
+       coalesce(max(abs(a.score - p.score) / greatest(1, abs(a.score))), 0),
+       sum(a.score)
+  FROM agg a FULL JOIN plain p USING (lead_id) FULL JOIN live l USING (lead_id);
+SQL
+)
+echo "  $1 leads; plain SQL differs for $2, rescore()'s state for $3; largest difference $4 (relative);" \
+	"sum of scores $5"
+[ "$1" -gt 0 ] || mismatch "no lead was scored"
+[ "$2" -eq 0 ] || mismatch "the plain-SQL model gives $2 leads another score than the aggregate"
+[ "$3" -eq 0 ] || mismatch "the state rescore() wrote gives $3 leads another score than the aggregate"
+
+PARALLEL_DEFAULT=$(q -c 'SHOW max_parallel_workers_per_gather')
+step "full rescore (the aggregate) vs reading and grouping the rows; server defaults" \
+	"(work_mem $(q -c 'SHOW work_mem'), max_parallel_workers_per_gather $PARALLEL_DEFAULT)"
+time_pair "" "$BASELINE" "" "" "$AGGREGATE" ""
+BASE_MS=$A_MS AGG_MS=$B_MS
+report rescore_vs_group_count "$(ratio "$AGG_MS" "$BASE_MS")" "<=" 1.25
+echo "  GROUP BY lead_id, count(*): $(secs "$BASE_MS") s (runs: $A_RUNS)"
+echo "  score_activities + engagement_score: $(secs "$AGG_MS") s (runs: $B_RUNS)"
+echo "  (for the record: lead_scoring.rescore(), which also scores fit, writes every lead's state," \
+	"grades before and after, and hands off, took $RESCORE_S s once = $(ratio "$(awk -v s="$RESCORE_S" 'BEGIN { print s * 1000 }')" "$BASE_MS") x the baseline)"
+
+step "full rescore: the aggregate vs the same model in plain SQL; same settings"
+time_pair "" "$AGGREGATE" "" "" "$PLAIN" ""
+report rescore_vs_plain_sql "$(ratio "$B_MS" "$A_MS")" ">=" 4
+echo "  aggregate: $(secs "$A_MS") s (runs: $A_RUNS)"
+echo "  plain SQL (power(), LEAST, joins to activity_rules and components): $(secs "$B_MS") s (runs: $B_RUNS)"
+
+step "full rescore (the aggregate) with 0 and 2 parallel workers; same work_mem"
+time_pair "SET max_parallel_workers_per_gather = 0;" "$AGGREGATE" "" \
+	"SET max_parallel_workers_per_gather = 2;" "$AGGREGATE" "RESET max_parallel_workers_per_gather;"
+report rescore_parallel_speedup "$(ratio "$A_MS" "$B_MS")" ">=" 1.5
+echo "  no worker: $(secs "$A_MS") s (runs: $A_RUNS)"
+echo "  2 workers: $(secs "$B_MS") s (runs: $B_RUNS)"
+workers=$(q -c "SET max_parallel_workers_per_gather = 2" -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $AGGREGATE" |
+	awk '/Workers Launched/ { print $3 }')
+echo "  workers launched: ${workers:-0}"
+echo "  plans, no worker:"
+q -c "SET max_parallel_workers_per_gather = 0" -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $AGGREGATE" |
+	grep -E 'Aggregate|Sort|Batches|Scan on activities' | sed 's/^/    /'
+
+# ------------------------------------------------------------------ ingest
+step "live scoring on ingest: $CLIENTS pgbench clients, single-row inserts, ${INGEST_SECONDS} s per run"
+tps_run() {
+	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$INGEST_SECONDS" -f test/bench/ingest.pgbench -D leads="$LEADS" "$DB" 2>&1 |
+		awk '/^tps = / { print $3 }'
+}
+without="" with=""
+i=0
+while [ "$i" -lt "$REPEAT" ]; do
+	q -c 'ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts'
+	without="$without $(tps_run)"
+	q -c 'ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_score_inserts'
+	with="$with $(tps_run)"
+	i=$((i + 1))
+done
+TPS_WITHOUT=$(median $without) TPS_WITH=$(median $with)
+report ingest_single_row_rate "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" 0.60
+echo "  without scoring: $TPS_WITHOUT inserts/s (runs:$without)"
+echo "  with live scoring: $TPS_WITH inserts/s (runs:$with)"
+
+step "live scoring on ingest: INSERT ... SELECT of $INSERT_ROWS rows (of the last day), rolled back each time"
+q <<SQL
+CREATE TABLE bench.insert_batch AS
+SELECT a.lead_id, a.activity_type, $AS_OF - random() * interval '1 day' AS occurred_at, a.properties
+  FROM lead_scoring.activities a
+ CROSS JOIN pg_catalog.generate_series(1, ceil($INSERT_ROWS::numeric / $ACTIVITIES)::int)
+ ORDER BY random() LIMIT $INSERT_ROWS;
+VACUUM ANALYZE bench.insert_batch;
+SQL
+INSERT_SQL="INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
+SELECT b.lead_id, b.activity_type, b.occurred_at, b.properties FROM bench.insert_batch b ORDER BY b.occurred_at"
+time_pair "BEGIN; ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts;" "$INSERT_SQL" \
+	"ROLLBACK; CHECKPOINT;" "BEGIN;" "$INSERT_SQL" "ROLLBACK; CHECKPOINT;"
+report insert_select_time "$(ratio "$B_MS" "$A_MS")" "<=" 1.5
+echo "  without scoring: $(secs "$A_MS") s (runs: $A_RUNS)"
+echo "  with live scoring: $(secs "$B_MS") s (runs: $B_RUNS)"
+q -c 'DROP TABLE bench.insert_batch' -c 'VACUUM ANALYZE lead_scoring.activities'
+
+profile_ingest
+
+# ------------------------------------------------------------ funnel, memory
+ADDED=$((FUNNEL_LEADS - LEADS))
+if [ "$ADDED" -gt 0 ]; then
+	step "adding $ADDED leads with $FUNNEL_ACTIVITIES activities (live scoring off), for $FUNNEL_LEADS leads in all"
+	T=$(now_ms)
+	q -c 'ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts'
+	q -v first_lead=$((LEADS + 1)) -v leads="$ADDED" -v activities="$FUNNEL_ACTIVITIES" -v seed=0.24 \
+		-v base_time="$BASE_TIME" -f test/bench/generate.sql
+	q -c 'ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_score_inserts'
+	q -c 'VACUUM ANALYZE'
+	echo "  added in $(since "$T") s"
+fi
+step "full rescore of $FUNNEL_LEADS leads at the default work_mem: the backend's memory"
+measure_memory rescore_all "" "SELECT * FROM lead_scoring.rescore()"
+q -c 'VACUUM ANALYZE lead_scoring.lead_scores'
+set -- $(q -F ' ' -c "SELECT count(*), round(avg(pg_catalog.pg_column_size(s.engagement)), 1),
+                             max(pg_catalog.pg_column_size(s.engagement)),
+                             round(avg((pg_catalog.pg_column_size(s.engagement) - 16) / 40.0), 2),
+                             pg_catalog.pg_table_size('lead_scoring.lead_scores')
+                        FROM lead_scoring.lead_scores s WHERE s.engagement IS NOT NULL")
+echo "  state per lead: $2 bytes on average, $3 at most ($4 rules with activities on average, 40 bytes each" \
+	"after a 16-byte header), over $1 leads with activities; lead_scores takes $(mb $(($5 / 1024))) MB"
+echo "  rescore() of $FUNNEL_LEADS leads: $MEM_SECONDS s; backend private memory $(mb "$MEM_IDLE_KB") MB idle," \
+	"peak $(mb "$MEM_PEAK_KB") MB (resident peak with the shared buffers it touched: $(mb "$MEM_HWM_KB") MB)"
+echo "  rescore() of $LEADS leads earlier: $RESCORE_S s; peak private memory $(mb "$RESCORE_PEAK") MB" \
+	"(idle $(mb "$RESCORE_IDLE") MB)"
+echo "  growth from $LEADS to $FUNNEL_LEADS leads: peak above idle $(mb $((RESCORE_PEAK - RESCORE_IDLE))) MB ->" \
+	"$(mb $((MEM_PEAK_KB - MEM_IDLE_KB))) MB"
+q -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $AGGREGATE" | grep -E 'HashAggregate|Batches|Sort Method|Workers Launched' |
+	sed 's/^/  aggregate plan: /'
+
+step "the funnel at now() over $FUNNEL_LEADS leads vs counting a precomputed grade column"
+# What a nightly batch would have written, and the check that the funnel
+# counts the same: in one transaction, so both are as of the same now().
+set -- $(q -F ' ' <<'SQL'
+BEGIN;
+CREATE TABLE bench.nightly_scores AS
+SELECT g.lead_id, g.fit_score, g.engagement_score, g.total_score, g.grade, g.sales_ready, g.suppressed,
+       pg_catalog.now() AS scored_at
+  FROM lead_scoring.lead_grades g;
+ALTER TABLE bench.nightly_scores ADD PRIMARY KEY (lead_id);
+SELECT count(*) FILTER (WHERE f.leads IS DISTINCT FROM coalesce(n.leads, 0)), sum(f.leads), count(*)
+  FROM lead_scoring.funnel f
+  FULL JOIN (SELECT s.grade, count(*) AS leads FROM bench.nightly_scores s WHERE NOT s.suppressed GROUP BY s.grade) n
+    USING (grade);
+COMMIT;
+VACUUM ANALYZE bench.nightly_scores;
+SQL
+)
+echo "  funnel: $2 leads in $3 grades; grades counted differently from the precomputed column: $1"
+[ "$1" -eq 0 ] || mismatch "the funnel and the precomputed grades disagree on $1 grades"
+time_pair "" "SELECT s.grade, count(*) FROM bench.nightly_scores s WHERE NOT s.suppressed GROUP BY s.grade" "" \
+	"" "SELECT * FROM lead_scoring.funnel" ""
+report funnel_vs_precomputed_grade "$(ratio "$B_MS" "$A_MS")" "<=" 2
+echo "  count of a precomputed grade column: $(secs "$A_MS") s (runs: $A_RUNS)"
+echo "  lead_scoring.funnel at now(): $(secs "$B_MS") s (runs: $B_RUNS)"
+
+echo "load after the run: $(uptime | sed 's/.*load average: //'); whole run $(since "$START") s"
+if [ "$FAILED" -ne 0 ]; then
+	echo "bench: FAIL: results that must agree did not (see above)" >&2
+	exit 1
+fi
