@@ -115,3 +115,26 @@ measure_memory() {
 
 # mb KB: megabytes with 1 decimal
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# auto_explain_settings: what makes a session print the executor time of
+# every statement it runs, nested ones included, as NOTICEs (then parsed by
+# nested_durations). Planning time is not in these figures.
+auto_explain_settings() {
+	printf '%s\n' "LOAD 'auto_explain';" "SET auto_explain.log_min_duration = 0;" \
+		"SET auto_explain.log_nested_statements = on;" "SET auto_explain.log_analyze = on;" \
+		"SET auto_explain.log_timing = ${1:-off};" "SET auto_explain.log_level = notice;" \
+		"SET client_min_messages = notice;"
+}
+
+# nested_durations FILE: from auto_explain's NOTICEs in FILE, one line per
+# distinct statement: how many times it ran, its executor time in all, and
+# the start of its text (or of its plan, for the body of a SQL function
+# called once per row), the longest first.
+nested_durations() {
+	awk 'function flush() { if (key != "") { n[key]++; t[key] += d } key = "" }
+		/NOTICE: .*duration: / { flush(); for (i = 1; i <= NF; i++) if ($i == "duration:") d = $(i + 1); state = 1; next }
+		state == 1 && /^Query Text:/ { sub(/^Query Text: */, ""); if ($0 != "") { key = $0; state = 0 } else state = 2; next }
+		state == 2 && NF > 0 { key = $0; gsub(/ *\((cost|actual)[^)]*\)/, "", key); state = 0; next }
+		END { flush(); for (k in n) { s = k; gsub(/[ \t]+/, " ", s); printf "%12.3f ms %7d x  %s\n", t[k], n[k], substr(s, 1, 95) } }' "$1" |
+		sort -rn | head -n "${2:-15}" | sed 's/^/  /'
+}

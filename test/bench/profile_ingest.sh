@@ -44,18 +44,9 @@ profile_ingest() {
 	echo "  per statement of one insert (auto_explain: executor time only, no planning):"
 	{
 		head -n 20 "$WORK/inserts.sql"
-		echo "LOAD 'auto_explain';"
-		echo "SET auto_explain.log_min_duration = 0;"
-		echo "SET auto_explain.log_nested_statements = on;"
-		echo "SET auto_explain.log_analyze = on;"
-		echo "SET auto_explain.log_timing = off;"
-		echo "SET auto_explain.log_level = notice;"
-		echo "SET client_min_messages = notice;"
+		auto_explain_settings
 		sed -n 21p "$WORK/inserts.sql"
 	} > "$WORK/explain.sql"
 	q -f "$WORK/explain.sql" 2> "$WORK/explain.out" > /dev/null
-	awk '/duration: / { for (i = 1; i <= NF; i++) if ($i == "duration:") d = $(i + 1); want = 1; next }
-		want && /Query Text:/ { sub(/.*Query Text: */, ""); text = $0; if (text == "") { getline; text = $0 }
-			gsub(/[ \t]+/, " ", text); printf "    %8.3f ms  %s\n", d, substr(text, 1, 110); want = 0 }' \
-		"$WORK/explain.out"
+	nested_durations "$WORK/explain.out"
 }

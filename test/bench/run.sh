@@ -44,6 +44,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_bench.XXXXXX")
 . test/lib.sh
 . test/bench/lib.sh
 . test/bench/profile_ingest.sh
+. test/bench/profile_rescore.sh
 
 cleanup() {
 	status=$?
@@ -164,6 +165,8 @@ echo "  workers launched: ${workers:-0}"
 echo "  plans, no worker:"
 q -c "SET max_parallel_workers_per_gather = 0" -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $AGGREGATE" |
 	grep -E 'Aggregate|Sort|Batches|Scan on activities' | sed 's/^/    /'
+
+profile_rescore
 
 # ------------------------------------------------------------------ ingest
 step "live scoring on ingest: $CLIENTS pgbench clients, single-row inserts, ${INGEST_SECONDS} s per run"
