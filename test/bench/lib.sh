@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034,SC2046,SC2086  # sets variables for run.sh; splits figures on purpose
 # Helpers of the benchmark suite (sourced by test/bench/run.sh, not run).
 # Timing is psql's \timing: the time from sending a statement to having its
 # whole result, as an application sees it. Queries that would return many

@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2086
 # Where the time of a single-row insert goes (sourced by test/bench/run.sh,
 # in the benchmark's database, after the ingest targets).
 #

@@ -1,5 +1,5 @@
 #!/bin/sh
-# shellcheck disable=SC2086,SC2046  # word splitting of figures is intended
+# shellcheck disable=SC2086,SC2046,SC2034,SC1091  # word splitting of figures is intended; NAME is for test/lib.sh
 # The benchmark suite: `make bench` runs it as `pg_virtualenv -t sh test/bench/run.sh`
 # (PGHOST, PGPORT and PGUSER set). It generates leads and activities scored by
 # the demo's rule set, measures each performance target as a ratio against its
