@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2034,SC2046,SC2086  # sets variables for run.sh; splits figures on purpose
 # Helpers of the benchmark suite (sourced by test/bench/run.sh, not run).
 # Timing is psql's \timing: the time from sending a statement to having its
 # whole result, as an application sees it. Queries that would return many
@@ -116,11 +117,12 @@ measure_memory() {
 # mb KB: megabytes with 1 decimal
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-# auto_explain_settings: what makes a session print the executor time of
-# every statement it runs, nested ones included, as NOTICEs (then parsed by
-# nested_durations). Planning time is not in these figures.
+# auto_explain_settings [TIMING [MIN_MS]]: what makes a session print the
+# executor time of every statement it runs (nested ones included, those
+# shorter than MIN_MS left out) as NOTICEs, which nested_durations parses.
+# Planning time is not in these figures.
 auto_explain_settings() {
-	printf '%s\n' "LOAD 'auto_explain';" "SET auto_explain.log_min_duration = 0;" \
+	printf '%s\n' "LOAD 'auto_explain';" "SET auto_explain.log_min_duration = ${2:-0};" \
 		"SET auto_explain.log_nested_statements = on;" "SET auto_explain.log_analyze = on;" \
 		"SET auto_explain.log_timing = ${1:-off};" "SET auto_explain.log_level = notice;" \
 		"SET client_min_messages = notice;"

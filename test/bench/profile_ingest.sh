@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2086
 # Where the time of a single-row insert goes (sourced by test/bench/run.sh,
 # in the benchmark's database, after the ingest targets).
 #
@@ -49,4 +50,12 @@ profile_ingest() {
 	} > "$WORK/explain.sql"
 	q -f "$WORK/explain.sql" 2> "$WORK/explain.out" > /dev/null
 	nested_durations "$WORK/explain.out"
+
+	echo "  per statement of the INSERT ... SELECT of $INSERT_ROWS rows, rolled back (auto_explain, 1 ms or more):"
+	{
+		auto_explain_settings off 1
+		printf '%s\n' 'BEGIN;' "$INSERT_SQL;" 'ROLLBACK;'
+	} > "$WORK/bulk.sql"
+	q -f "$WORK/bulk.sql" 2> "$WORK/bulk.out" > /dev/null
+	nested_durations "$WORK/bulk.out" 12
 }

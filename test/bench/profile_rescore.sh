@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2086
 # Where the time of lead_scoring.rescore() goes (sourced by test/bench/run.sh,
 # in the benchmark's database): one more rescore() under auto_explain (row
 # counts, no per-node timing), the executor time of each statement it runs,
