@@ -31,7 +31,7 @@ endif
 $(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
 
-.PHONY: deps demo test valgrind
+.PHONY: deps demo test valgrind fuzz
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).
 deps:
 	sh test/install_deps.sh
@@ -50,3 +50,11 @@ test: deps
 valgrind: deps
 	$(MAKE) && $(MAKE) install
 	sh test/valgrind.sh
+
+# Coverage-guided fuzzing of the parsers (libFuzzer, ASan, UBSan) in a throwaway
+# server; nothing is installed.  FUZZ_RUNS executions per target (6 targets).
+FUZZ_RUNS ?= 1700000
+fuzz:
+	sh test/fuzz/install_deps.sh
+	$(MAKE) -C test/fuzz
+	FUZZ_RUNS=$(FUZZ_RUNS) sh test/fuzz/run.sh

@@ -390,7 +390,7 @@ backend_memory(MemoryContext context)
 {
 	Size		total;
 
-	if (strcmp(context->name, "Timezones") == 0)
+	if (context->ident != NULL && strcmp(context->ident, "Timezones") == 0)
 		return 0;
 	total = MemoryContextMemAllocated(context, false);
 

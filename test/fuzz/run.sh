@@ -49,7 +49,7 @@ CONF
 # LeakSanitizer runs after inputs that malloc more than they free (libFuzzer's
 # -detect_leaks), not at exit, where the server's own allocations would show.
 asan_env="LD_PRELOAD='$asan $here/build/no_nls.so' ASAN_OPTIONS=detect_leaks=1:leak_check_at_exit=0:symbolize=1 \
-	ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer-14 || true) UBSAN_OPTIONS=print_stacktrace=1"
+	LSAN_OPTIONS=suppressions=$here/lsan.supp ASAN_SYMBOLIZER_PATH=$(command -v llvm-symbolizer-14 || true) UBSAN_OPTIONS=print_stacktrace=1"
 run "env $asan_env nice -n 10 $bindir/pg_ctl -D $work/data -l $work/server.log -w start" > /dev/null ||
 	{ tail -20 "$work/server.log"; fail "the server did not start"; }
 psql() { command psql -X -q -At -h "$work" -p "$port" -U "$user" -d postgres "$@"; }
