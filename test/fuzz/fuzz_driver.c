@@ -498,7 +498,7 @@ lead_scoring_fuzz(PG_FUNCTION_ARGS)
 	}
 	argc = nelems + 1;
 	argv[argc] = NULL;
-	warmup_executions = Max(runs / 10, Min(runs / 2, 1000));
+	warmup_executions = Max(Max(runs / 10, Min(runs / 2, 1000)), 1);
 
 	fd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)

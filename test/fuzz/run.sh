@@ -74,7 +74,7 @@ for t in $targets; do
 	log=$work/$t.log
 	done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	summary=$(grep '^lead_scoring_fuzz: ' "$log" || true)
-	if [ -z "$done_runs" ] || ! echo "$summary" | grep -q ': ok$' ||
+	if [ -z "$done_runs" ] || ! echo "$summary" | grep -qE ': ok$|too few to check memory$' ||
 		grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FAILURE|ALARM|deadly signal' "$log" ||
 		[ -n "$(ls "$work/artifacts" | grep "^$t-" || true)" ]; then
 		failed="$failed $t"
@@ -87,7 +87,9 @@ for t in $targets; do
 	fi
 	total=$((total + done_runs))
 	rate=$(awk -v n="$done_runs" -v s="$seconds" 'BEGIN { printf "%d", n / (s > 0 ? s : 1) }')
-	echo "   $done_runs executions in $seconds s ($rate exec/s), $(sed -n 's/^stat::new_units_added: *//p' "$log") new inputs, peak RSS $(sed -n 's/^stat::peak_rss_mb: *//p' "$log") MB"
+	cov=$(sed -n 's/^#[0-9]*[[:space:]]*DONE[[:space:]]*cov: \([0-9]*\).*/\1/p' "$log")
+	echo "   $done_runs executions in $seconds s ($rate exec/s), $cov coverage edges," \
+		"$(sed -n 's/^stat::new_units_added: *//p' "$log") new inputs, peak RSS $(sed -n 's/^stat::peak_rss_mb: *//p' "$log") MB"
 	echo "   ${summary#lead_scoring_fuzz: }"
 done
 
