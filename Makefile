@@ -52,7 +52,7 @@ valgrind: deps
 	sh test/valgrind.sh
 
 # Coverage-guided fuzzing of the parsers (libFuzzer, ASan, UBSan) in a throwaway
-# server; nothing is installed.  FUZZ_RUNS executions per target (6 targets).
+# server; nothing is installed.  FUZZ_RUNS executions per target (7 targets).
 FUZZ_RUNS ?= 1700000
 fuzz:
 	sh test/fuzz/install_deps.sh

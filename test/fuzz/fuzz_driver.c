@@ -15,6 +15,7 @@
 #include "lead_scoring.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -366,6 +367,43 @@ fuzz_match(const uint8_t *data, size_t size)
 	(void) fit_score(model, value);
 }
 
+/*
+ * score: a model and a state in binary form (split at the first zero byte),
+ * evaluated together.  The state is given the model's fingerprint, which only
+ * guards against mixing models, so that the fuzzer reaches the evaluation.
+ */
+static void
+fuzz_score(const uint8_t *data, size_t size)
+{
+	const uint8_t *zero = memchr(data, 0, size);
+	size_t		len = zero ? (size_t) (zero - data) : size;
+	char	   *model_text = exact_copy(data, len, 0);
+	Datum		model = DirectFunctionCall1(jsonb_in, CStringGetDatum(model_text));
+	StringInfoData buf;
+	EngagementState *state;
+	FmgrInfo	flinfo;
+	Datum		args[3];
+	bool		isnull;
+	double		score;
+
+	buf.len = zero ? size - len - 1 : 0;
+	buf.data = exact_copy(zero ? zero + 1 : data, buf.len, 0);
+	buf.maxlen = buf.len + 1;
+	buf.cursor = 0;
+	state = DatumGetEngagementState(DirectFunctionCall1(engagement_state_recv,
+														PointerGetDatum(&buf)));
+	state->fingerprint = parse_scoring_model(DatumGetJsonbP(model))->fingerprint;
+	args[0] = PointerGetDatum(state);
+	args[1] = model;
+	args[2] = TimestampTzGetDatum(0);
+	init_flinfo(&flinfo, lead_scoring_engagement_score, 3);
+	score = DatumGetFloat8(call_function(lead_scoring_engagement_score, &flinfo, NULL, 3,
+										 args, NULL, &isnull));
+	/* points are within 1e12, so a valid state must give a finite score */
+	if (isnan(score) || isinf(score))
+		fuzz_failure("engagement score %g", score);
+}
+
 static const struct
 {
 	const char *name;
@@ -378,6 +416,7 @@ static const struct
 	{"model", fuzz_model},
 	{"pattern", fuzz_pattern},
 	{"match", fuzz_match},
+	{"score", fuzz_score},
 };
 
 /*
