@@ -7,10 +7,11 @@
  * Each input runs in a subtransaction and a memory context of its own, so an
  * ereport(ERROR) is an expected outcome (the input is refused) and what it
  * leaves behind is cleaned up as in a real query.  A crash, a sanitizer
- * report, an internal error (SQLSTATE XX000), a round trip that changes a
- * state, or a slow input ends the run: libFuzzer writes the input to its
- * artifact prefix.  libFuzzer ends the process with exit() when done; an
- * atexit handler then reports whether the backend's memory grew.
+ * report, an internal error (SQLSTATE XX000), a failed check (a round trip
+ * that changes a state, a score that is not finite) or a slow input ends the
+ * run: libFuzzer writes the input to its artifact prefix.  libFuzzer ends
+ * the process with exit() when done; an atexit handler then reports whether
+ * the backend's memory grew.
  */
 #include "lead_scoring.h"
 
@@ -63,7 +64,8 @@ static Size memory_after_warmup;
 /*
  * Inputs are copied to malloc'd buffers of their exact size (plus the
  * terminating zero a C string or StringInfo has), so that AddressSanitizer
- * sees any read past them; palloc'd chunks have no red zones.
+ * sees any read past them; palloc'd chunks have no red zones.  'header'
+ * bytes are left in front for a varlena header.
  */
 #define MAX_COPIES 4
 static void *copies[MAX_COPIES];
@@ -102,8 +104,8 @@ fuzz_failure(const char *fmt,...)
 
 /* Call a function as the executor would, with its own FmgrInfo and context. */
 static Datum
-call_function(PGFunction fn, FmgrInfo *flinfo, Node *context, int nargs,
-			  const Datum *args, const bool *nulls, bool *isnull)
+call_function(FmgrInfo *flinfo, Node *context, int nargs, const Datum *args,
+			  const bool *nulls, bool *isnull)
 {
 	LOCAL_FCINFO(fcinfo, 5);
 	Datum		result;
@@ -115,7 +117,7 @@ call_function(PGFunction fn, FmgrInfo *flinfo, Node *context, int nargs,
 		fcinfo->args[i].value = args[i];
 		fcinfo->args[i].isnull = nulls != NULL && nulls[i];
 	}
-	result = fn(fcinfo);
+	result = flinfo->fn_addr(fcinfo);
 	*isnull = fcinfo->isnull;
 	return result;
 }
@@ -140,15 +142,20 @@ fake_aggregate(void)
 	return (Node *) agg;
 }
 
-/* Two inputs in one: split at the first zero byte (the second may be empty). */
-static void
+/*
+ * Two inputs in one: split at the first zero byte (the second may be empty).
+ * Returns the length of the second.
+ */
+static size_t
 split_input(const uint8_t *data, size_t size, char **first, char **second)
 {
 	const uint8_t *zero = memchr(data, 0, size);
 	size_t		len = zero ? (size_t) (zero - data) : size;
+	size_t		second_len = zero ? size - len - 1 : 0;
 
 	*first = exact_copy(data, len, 0);
-	*second = zero ? exact_copy(zero + 1, size - len - 1, 0) : exact_copy(data, 0, 0);
+	*second = exact_copy(zero ? zero + 1 : data, second_len, 0);
+	return second_len;
 }
 
 /* Equal states (amounts compared as numbers: -0 and 0 are the same amount). */
@@ -241,15 +248,13 @@ fuzz_agg_deserial(const uint8_t *data, size_t size)
 	init_flinfo(&flinfo, score_activities_deserializefn, 2);
 	args[0] = PointerGetDatum(bytes);
 	args[1] = (Datum) 0;
-	accum = call_function(score_activities_deserializefn, &flinfo, agg, 2, args, NULL, &isnull);
+	accum = call_function(&flinfo, agg, 2, args, NULL, &isnull);
 	init_flinfo(&flinfo, score_activities_serializefn, 1);
-	again = DatumGetByteaP(call_function(score_activities_serializefn, &flinfo, agg, 1,
-										 &accum, NULL, &isnull));
+	again = DatumGetByteaP(call_function(&flinfo, agg, 1, &accum, NULL, &isnull));
 	if (VARSIZE(again) != VARSIZE(bytes) || memcmp(again, bytes, VARSIZE(bytes)) != 0)
 		fuzz_failure("serialize does not give back the bytes deserialized");
 	init_flinfo(&flinfo, score_activities_finalfn, 1);
-	check_valid_state(call_function(score_activities_finalfn, &flinfo, agg, 1,
-									&accum, NULL, &isnull));
+	check_valid_state(call_function(&flinfo, agg, 1, &accum, NULL, &isnull));
 }
 
 /* model: a model definition, compiled and validated as check_model does. */
@@ -271,8 +276,7 @@ fit_score(Datum model, Datum attributes)
 	bool		isnull;
 
 	init_flinfo(&flinfo, lead_scoring_fit_score, 2);
-	return DatumGetFloat8(call_function(lead_scoring_fit_score, &flinfo, NULL, 2,
-										args, NULL, &isnull));
+	return DatumGetFloat8(call_function(&flinfo, NULL, 2, args, NULL, &isnull));
 }
 
 /*
@@ -350,19 +354,18 @@ fuzz_match(const uint8_t *data, size_t size)
 															   rule->activity_type_len));
 		args[0] = accum;
 		args[3] = TimestampTzGetDatum((TimestampTz) i * USECS_PER_DAY);
-		accum = call_function(score_activities_transfn, &transfn, agg, 5, args, nulls, &isnull);
+		accum = call_function(&transfn, agg, 5, args, nulls, &isnull);
 		nulls[0] = false;
 	}
 	init_flinfo(&flinfo, score_activities_finalfn, 1);
-	state = call_function(score_activities_finalfn, &flinfo, agg, 1, &accum, nulls, &isnull);
+	state = call_function(&flinfo, agg, 1, &accum, nulls, &isnull);
 	if (!isnull)
 	{
 		Datum		score_args[3] = {state, model, TimestampTzGetDatum(30 * USECS_PER_DAY)};
 
 		check_valid_state(state);
 		init_flinfo(&flinfo, lead_scoring_engagement_score, 3);
-		(void) call_function(lead_scoring_engagement_score, &flinfo, NULL, 3,
-							 score_args, NULL, &isnull);
+		(void) call_function(&flinfo, NULL, 3, score_args, NULL, &isnull);
 	}
 	(void) fit_score(model, value);
 }
@@ -375,10 +378,8 @@ fuzz_match(const uint8_t *data, size_t size)
 static void
 fuzz_score(const uint8_t *data, size_t size)
 {
-	const uint8_t *zero = memchr(data, 0, size);
-	size_t		len = zero ? (size_t) (zero - data) : size;
-	char	   *model_text = exact_copy(data, len, 0);
-	Datum		model = DirectFunctionCall1(jsonb_in, CStringGetDatum(model_text));
+	char	   *model_text;
+	Datum		model;
 	StringInfoData buf;
 	EngagementState *state;
 	FmgrInfo	flinfo;
@@ -386,10 +387,10 @@ fuzz_score(const uint8_t *data, size_t size)
 	bool		isnull;
 	double		score;
 
-	buf.len = zero ? size - len - 1 : 0;
-	buf.data = exact_copy(zero ? zero + 1 : data, buf.len, 0);
+	buf.len = split_input(data, size, &model_text, &buf.data);
 	buf.maxlen = buf.len + 1;
 	buf.cursor = 0;
+	model = DirectFunctionCall1(jsonb_in, CStringGetDatum(model_text));
 	state = DatumGetEngagementState(DirectFunctionCall1(engagement_state_recv,
 														PointerGetDatum(&buf)));
 	state->fingerprint = parse_scoring_model(DatumGetJsonbP(model))->fingerprint;
@@ -397,8 +398,7 @@ fuzz_score(const uint8_t *data, size_t size)
 	args[1] = model;
 	args[2] = TimestampTzGetDatum(0);
 	init_flinfo(&flinfo, lead_scoring_engagement_score, 3);
-	score = DatumGetFloat8(call_function(lead_scoring_engagement_score, &flinfo, NULL, 3,
-										 args, NULL, &isnull));
+	score = DatumGetFloat8(call_function(&flinfo, NULL, 3, args, NULL, &isnull));
 	/* points are within 1e12, so a valid state must give a finite score */
 	if (isnan(score) || isinf(score))
 		fuzz_failure("engagement score %g", score);

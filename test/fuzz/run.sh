@@ -62,26 +62,27 @@ for t in $targets; do
 	step "$t: $runs executions"
 	mkdir -p "$work/corpus/$t" "$work/artifacts"
 	[ "$(id -u)" -eq 0 ] && chown -R "$user" "$work/corpus" "$work/artifacts"
-	case $t in state_in | model | match) dict="'-dict=$here/lead_scoring.dict'," ;; *) dict="" ;; esac
+	case $t in state_in | model | match | score) dict="'-dict=$here/lead_scoring.dict'," ;; *) dict="" ;; esac
 	for i in $(seq 1 30); do pg_isready -q -h "$work" -p "$port" && break; sleep 1; done
 	start=$(now_ms)
 	# libFuzzer ends the backend with exit() when done: the connection always breaks
 	psql -c "SELECT lead_scoring_fuzz('$t', '$work/$t.log', ARRAY[$dict
 		'-runs=$runs', '-max_len=4096', '-timeout=10', '-print_final_stats=1',
 		'-artifact_prefix=$work/artifacts/$t-', '$work/corpus/$t', '$here/corpus/$t'])" \
-		> /dev/null 2>&1 || true
+		> "$work/$t.psql" 2>&1 || true
 	seconds=$(since "$start")
 	log=$work/$t.log
-	done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+	# no log when the backend failed before it started libFuzzer
+	done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" 2>/dev/null || true)
 	summary=$(grep '^lead_scoring_fuzz: ' "$log" || true)
 	if [ -z "$done_runs" ] || ! echo "$summary" | grep -qE ': ok$|too few to check memory$' ||
-		grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FAILURE|ALARM|deadly signal' "$log" ||
+		grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FAILURE|ALARM|deadly signal' "$log" 2>/dev/null ||
 		[ -n "$(ls "$work/artifacts" | grep "^$t-" || true)" ]; then
 		failed="$failed $t"
 		mkdir -p "$here/artifacts"
-		cp "$log" "$here/artifacts/$t.log"
-		cp "$work/artifacts/$t-"* "$here/artifacts/" 2>/dev/null || true
-		grep -E 'ERROR|runtime error|FAILURE|ALARM|deadly|SUMMARY|^lead_scoring_fuzz' "$log" | head -20 >&2 || true
+		cp "$log" "$work/artifacts/$t-"* "$here/artifacts/" 2>/dev/null || true
+		[ -f "$log" ] || head -5 "$work/$t.psql" >&2
+		grep -E 'ERROR|runtime error|FAILURE|ALARM|deadly|SUMMARY|^lead_scoring_fuzz' "$log" 2>/dev/null | head -20 >&2 || true
 		echo "   FAILED; log and inputs in $here/artifacts/" >&2
 		continue
 	fi
