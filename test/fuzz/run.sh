@@ -74,7 +74,7 @@ for t in $targets; do
 	log=$work/$t.log
 	# no log when the backend failed before it started libFuzzer
 	done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" 2>/dev/null || true)
-	summary=$(grep '^lead_scoring_fuzz: ' "$log" || true)
+	summary=$(grep '^lead_scoring_fuzz: ' "$log" 2>/dev/null || true)
 	if [ -z "$done_runs" ] || ! echo "$summary" | grep -qE ': ok$|too few to check memory$' ||
 		grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FAILURE|ALARM|deadly signal' "$log" 2>/dev/null ||
 		[ -n "$(ls "$work/artifacts" | grep "^$t-" || true)" ]; then
