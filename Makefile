@@ -39,7 +39,7 @@ $(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 $(EXTENSION)--1.1--1.2.sql: $(UPDATE_1_2_SQL)
 	cat $(UPDATE_1_2_SQL) > $@
 
-.PHONY: deps demo test valgrind bench
+.PHONY: deps demo test valgrind bench fuzz
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).
 deps:
 	sh test/install_deps.sh
@@ -64,3 +64,11 @@ valgrind: deps
 bench: deps
 	$(MAKE) && $(MAKE) install
 	pg_virtualenv -t sh test/bench/run.sh
+
+# Coverage-guided fuzzing of the parsers (libFuzzer, ASan, UBSan) in a throwaway
+# server; nothing is installed.  FUZZ_RUNS executions per target (7 targets).
+FUZZ_RUNS ?= 1700000
+fuzz:
+	sh test/fuzz/install_deps.sh
+	$(MAKE) -C test/fuzz
+	FUZZ_RUNS=$(FUZZ_RUNS) sh test/fuzz/run.sh

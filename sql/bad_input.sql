@@ -71,7 +71,9 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
   (39, 'claim of a NULL lead', $$SELECT lead_scoring.claim_lead(NULL)$$),
   (40, 'tracking a table that does not exist', $$SELECT lead_scoring.track('public.nope', 'a', 'b', 'c')$$),
   (41, 'activity of an unknown lead', $$INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (987654, 'web_visit')$$),
-  (42, 'setting of the wrong kind', $$UPDATE lead_scoring.settings SET value = 'often' WHERE name = 'cherry_pick_policy'$$)
+  (42, 'setting of the wrong kind', $$UPDATE lead_scoring.settings SET value = 'often' WHERE name = 'cherry_pick_policy'$$),
+  -- an amount above its count of activities scored -Infinity under negative points (test/fuzz/corpus/score/huge_amount)
+  (43, 'state whose amount exceeds its activities', $$SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$)
 ) AS cases(n, c, s)
 CROSS JOIN LATERAL pg_temp.attempt(s) AS a   -- once per case
 ORDER BY n;

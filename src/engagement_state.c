@@ -155,7 +155,11 @@ accum_to_state(const EngagementAccum *accum)
 	return state;
 }
 
-/* Refuse a state that did not come from this code: sizes, order and ranges. */
+/*
+ * Refuse a state that did not come from this code: sizes, order and ranges.
+ * Each activity adds at most 1 to an amount, so an amount above the count of
+ * activities is refused too: it could make a score overflow to infinity.
+ */
 void
 validate_engagement_state(const EngagementState *state, Size size)
 {
@@ -173,6 +177,7 @@ validate_engagement_state(const EngagementState *state, Size size)
 			e->reserved != 0 || e->activities < 1 || TIMESTAMP_NOT_FINITE(e->latest) ||
 			!IS_VALID_TIMESTAMP(e->latest) ||
 			isnan(e->amount) || isinf(e->amount) || e->amount < 0 ||
+			e->amount > (double) e->activities ||
 			isnan(e->half_life) || isinf(e->half_life) || e->half_life < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
