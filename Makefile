@@ -69,6 +69,6 @@ bench: deps
 # server; nothing is installed.  FUZZ_RUNS executions per target (7 targets).
 FUZZ_RUNS ?= 1700000
 fuzz:
-	sh test/fuzz/install_deps.sh
+	sh test/install_deps.sh clang-14 libclang-rt-14-dev llvm-14
 	$(MAKE) -C test/fuzz
 	FUZZ_RUNS=$(FUZZ_RUNS) sh test/fuzz/run.sh
