@@ -2,7 +2,8 @@
 EXTENSION = lead_scoring
 
 MODULE_big = lead_scoring
-OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o src/logistic.o
+OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o src/logistic.o \
+	src/live_trigger.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The extension script is built from one file per concern, in this order.

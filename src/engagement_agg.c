@@ -64,8 +64,13 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcontext);
 
+		/*
+		 * Start small and let the entries grow: the average lead has
+		 * activities for a few rules only, and a hash aggregate keeps one
+		 * state per lead in work_mem.
+		 */
 		accum = palloc(sizeof(EngagementAccum));
-		accum_init(accum, model->fingerprint, model->nactivity_rules);
+		accum_init(accum, model->fingerprint, 0);
 		MemoryContextSwitchTo(old);
 	}
 	else if (accum->fingerprint != model->fingerprint)

@@ -42,7 +42,7 @@ accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity)
 {
 	accum->fingerprint = fingerprint;
 	accum->nentries = 0;
-	accum->capacity = Max(capacity, 4);
+	accum->capacity = Max(capacity, 3);	/* 3 entries fill a 128-byte chunk */
 	accum->entries = palloc(sizeof(EngagementEntry) * accum->capacity);
 }
 

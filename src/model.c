@@ -1,7 +1,8 @@
 /*
  * model.c
  *		Parse and validate a scoring model's jsonb definition, and cache the
- *		parsed form per calling function so each row costs a memcmp, not a parse.
+ *		parsed form per calling function and per backend, so each row costs a
+ *		memcmp, not a parse.
  */
 #include "lead_scoring.h"
 
@@ -502,10 +503,59 @@ parse_scoring_model(Jsonb *definition)
 }
 
 /*
+ * Models parsed in this backend, kept for its lifetime and keyed by their
+ * detoasted definition: a statement run again (a trigger's, say) gets a fresh
+ * fn_extra each time, and would otherwise parse the model on every run.
+ * Entries are never freed, since fn_extra caches may point into them; past
+ * MAX_BACKEND_MODELS distinct definitions, models are parsed per call site.
+ */
+#define MAX_BACKEND_MODELS 8
+
+typedef struct BackendModel
+{
+	Jsonb	   *definition;
+	ScoringModel *model;
+} BackendModel;
+
+static BackendModel backend_models[MAX_BACKEND_MODELS];
+static int	nbackend_models = 0;
+
+/* The backend's parsed model for a definition, parsing and keeping it if new; NULL when full. */
+static ScoringModel *
+backend_model(Jsonb *definition)
+{
+	Size		size = VARSIZE(definition);
+	MemoryContext context;
+	MemoryContext old;
+	BackendModel *entry;
+
+	for (int i = 0; i < nbackend_models; i++)
+		if (VARSIZE(backend_models[i].definition) == size &&
+			memcmp(backend_models[i].definition, definition, size) == 0)
+			return backend_models[i].model;
+	if (nbackend_models == MAX_BACKEND_MODELS)
+		return NULL;
+
+	/* parsed under the current context first, so an invalid model leaks nothing */
+	context = AllocSetContextCreate(CurrentMemoryContext, "lead_scoring backend model",
+									ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(context);
+	entry = &backend_models[nbackend_models];
+	entry->definition = palloc(size);
+	memcpy(entry->definition, definition, size);
+	entry->model = parse_scoring_model(entry->definition);
+	MemoryContextSwitchTo(old);
+	MemoryContextSetParent(context, TopMemoryContext);
+	nbackend_models++;
+	return entry->model;
+}
+
+/*
  * The parsed model for a definition datum, cached in fn_extra: a query passes
  * the same definition for every row, so it is detoasted and parsed once.  The
  * cache is keyed by the datum's raw bytes (compressed or a TOAST pointer as
- * they come), so a hit costs a memcmp and no decompression.
+ * they come), so a hit costs a memcmp and no decompression.  A miss looks in
+ * the backend's models before parsing.
  */
 ScoringModel *
 scoring_model_from_datum(Datum datum, FmgrInfo *flinfo)
@@ -515,6 +565,7 @@ scoring_model_from_datum(Datum datum, FmgrInfo *flinfo)
 	Size		size = VARSIZE_ANY(raw);
 	MemoryContext old;
 	Jsonb	   *definition;
+	ScoringModel *model;
 
 	if (cache != NULL && cache->size == size && memcmp(cache->bytes, raw, size) == 0)
 		return cache->model;
@@ -531,9 +582,10 @@ scoring_model_from_datum(Datum datum, FmgrInfo *flinfo)
 	cache->context = AllocSetContextCreate(flinfo->fn_mcxt, "lead_scoring model",
 										   ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cache->context);
-	/* a fresh copy: the parsed rules point into it */
+	/* a fresh copy: the parsed rules point into it, unless the backend keeps it */
 	definition = (Jsonb *) PG_DETOAST_DATUM_COPY(datum);
-	cache->model = parse_scoring_model(definition);
+	model = backend_model(definition);
+	cache->model = model != NULL ? model : parse_scoring_model(definition);
 	cache->bytes = palloc(size);
 	memcpy(cache->bytes, raw, size);
 	cache->size = size;

@@ -1,0 +1,313 @@
+/*
+ * live_trigger.c
+ *		lead_scoring.score_inserted_activities(): the AFTER INSERT statement
+ *		trigger of a tracked table, which merges the new activities into their
+ *		leads' engagement, applies opt-outs, looks for bursts and hands off.
+ *
+ * It is C so that its statements keep their plans from one insert to the
+ * next.  They name the tracked table's columns (the trigger's arguments), so
+ * PL/pgSQL could only run them as dynamic SQL, planned again on every insert:
+ * that planning was most of the cost of a single-row insert.  Statements over
+ * many rows are planned for their size instead, as a kept plan made for one
+ * row could be a poor one for a million.
+ */
+#include "lead_scoring.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(lead_scoring_score_inserted_activities);
+
+/* Inserts of at most this many rows run on kept plans. */
+#define SMALL_INSERT_ROWS 100
+
+/* Kept plans, most recent first; all are dropped past this many. */
+#define MAX_KEPT_PLANS 32
+
+typedef struct KeptPlan
+{
+	struct KeptPlan *next;
+	Oid			relid;			/* the tracked table whose columns it reads, or
+								 * InvalidOid */
+	char	   *sql;
+	SPIPlanPtr	plan;
+} KeptPlan;
+
+static KeptPlan *kept_plans = NULL;
+static int	nkept_plans = 0;
+static bool kept_plans_stale = false;
+static bool relcache_callback_registered = false;
+
+/*
+ * A relation changed.  A plan over a transition table depends on the tracked
+ * table's columns, which the plan cache does not watch: a column whose type
+ * changed would be read with its old type.  So such plans are made again.
+ */
+static void
+note_relation_change(Datum arg, Oid relid)
+{
+	for (KeptPlan *k = kept_plans; k != NULL; k = k->next)
+		if (relid == InvalidOid || k->relid == relid)
+			kept_plans_stale = true;
+}
+
+static void
+drop_kept_plans(void)
+{
+	while (kept_plans != NULL)
+	{
+		KeptPlan   *k = kept_plans;
+
+		kept_plans = k->next;
+		SPI_freeplan(k->plan);
+		pfree(k->sql);
+		pfree(k);
+	}
+	nkept_plans = 0;
+	kept_plans_stale = false;
+}
+
+/* The kept plan of a statement, prepared and kept on first use. */
+static SPIPlanPtr
+kept_plan(const char *sql, Oid relid, int nargs, Oid *argtypes)
+{
+	KeptPlan   *k;
+	SPIPlanPtr	plan;
+
+	if (kept_plans_stale || nkept_plans >= MAX_KEPT_PLANS)
+		drop_kept_plans();
+	for (k = kept_plans; k != NULL; k = k->next)
+		if (k->relid == relid && strcmp(k->sql, sql) == 0)
+			return k->plan;
+
+	plan = SPI_prepare(sql, nargs, argtypes);
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare a statement of score_inserted_activities: %s",
+			 SPI_result_code_string(SPI_result));
+	k = MemoryContextAlloc(TopMemoryContext, sizeof(KeptPlan));
+	k->relid = relid;
+	k->sql = MemoryContextStrdup(TopMemoryContext, sql);
+	k->plan = plan;
+	k->next = kept_plans;
+	kept_plans = k;
+	nkept_plans++;
+	return plan;
+}
+
+/*
+ * Run a SELECT that returns one row, on its kept plan if 'keep', else planned
+ * for these values.
+ */
+static HeapTuple
+select_one_row(const char *sql, Oid relid, bool keep, int nargs, Oid *argtypes,
+			   Datum *values, const char *nulls)
+{
+	int			ret;
+
+	if (keep)
+		ret = SPI_execute_plan(kept_plan(sql, relid, nargs, argtypes), values, nulls,
+							   false, 0);
+	else
+		ret = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "a statement of score_inserted_activities returned %llu rows (%s)",
+			 (unsigned long long) SPI_processed, SPI_result_code_string(ret));
+	return SPI_tuptable->vals[0];
+}
+
+/*
+ * Column 'n' of the row just selected, copied into the SPI procedure's memory
+ * so that it outlives the next statement; *isnull says if it is null.
+ */
+static Datum
+column(HeapTuple row, int n, bool *isnull)
+{
+	Form_pg_attribute attr = TupleDescAttr(SPI_tuptable->tupdesc, n - 1);
+	Datum		value = SPI_getbinval(row, SPI_tuptable->tupdesc, n, isnull);
+
+	return *isnull ? value : datumCopy(value, attr->attbyval, attr->attlen);
+}
+
+/* Whether a dump is loading, the tracked tables as one query, and the settings. */
+static const char *const settings_sql =
+"SELECT lead_scoring.loading_dump(), lead_scoring.activity_sources_sql(),"
+"       string_to_array(replace(max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
+"                               max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types'), ' ', ''), ','),"
+"       max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint,"
+"       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval"
+"  FROM lead_scoring.settings s";
+
+/*
+ * Merge the new rows into lead_scores, in lead order (so that concurrent
+ * inserts lock leads in one order), and return the leads merged, each lead's
+ * latest opt activity ($1: the opt-out and opt-in types) and the time range.
+ */
+static char *
+merge_sql(char **columns)
+{
+	const char *lead = quote_identifier(columns[0]);
+	const char *type = quote_identifier(columns[1]);
+	const char *at = quote_identifier(columns[2]);
+	const char *properties = columns[3][0] == '\0' ? "NULL::jsonb" :
+		psprintf("n.%s::jsonb", quote_identifier(columns[3]));
+
+	return psprintf(
+					"WITH merged AS ("
+					"  INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)"
+					"  SELECT n.%1$s, lead_scoring.score_activities(m.definition, n.%2$s::text, n.%3$s, %4$s)"
+					"    FROM new_activities n, lead_scoring.models m"
+					"   WHERE m.is_active AND n.%1$s IS NOT NULL"
+					"   GROUP BY n.%1$s"
+					"   ORDER BY n.%1$s"
+					"  ON CONFLICT (lead_id) DO UPDATE"
+					"     SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement),"
+					"         scored_at = now()"
+					"  RETURNING s.lead_id)"
+					" SELECT (SELECT array_agg(merged.lead_id) FROM merged),"
+					"        (SELECT jsonb_object_agg(o.lead_id, o.activity_type) FROM ("
+					"           SELECT DISTINCT ON (n.%1$s) n.%1$s::bigint AS lead_id, n.%2$s::text AS activity_type"
+					"             FROM new_activities n"
+					"            WHERE n.%2$s = ANY ($1)"
+					"            ORDER BY n.%1$s, n.%3$s DESC) o),"
+					"        t.first_at, t.last_at"
+					"   FROM (SELECT min(n.%3$s) AS first_at, max(n.%3$s) AS last_at FROM new_activities n) t",
+					lead, type, at, properties);
+}
+
+/*
+ * The leads ($1) with more than burst_max_activities ($5) activities in every
+ * tracked table between the first ($2) and last ($3) new activity, widened by
+ * burst_window ($4): only they can have a burst there, so only they need the
+ * window search of find_activity_bursts().
+ */
+static char *
+burst_candidates_sql(const char *activity_sources)
+{
+	return psprintf(
+					"SELECT array_agg(c.lead_id) FROM ("
+					"  SELECT a.lead_id FROM (%s) a"
+					"   WHERE a.lead_id = ANY ($1) AND a.occurred_at >= $2 - $4 AND a.occurred_at <= $3 + $4"
+					"   GROUP BY a.lead_id HAVING count(*) > $5) c",
+					activity_sources);
+}
+
+Datum
+lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	Oid			relid;
+	bool		small;
+	HeapTuple	row;
+	bool		isnull;
+	char	   *activity_sources;
+	Datum		opt_types;
+	bool		opt_types_null;
+	Datum		burst_max;
+	Datum		burst_window;
+	Datum		lead_ids;
+	Datum		latest_opt;
+	bool		latest_opt_null;
+	Datum		first_at;
+	Datum		last_at;
+	Datum		candidates;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("score_inserted_activities() was not called by a trigger")));
+	trigger = trigdata->tg_trigger;
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		trigdata->tg_newtable == NULL || trigger->tgnargs != 4)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("score_inserted_activities() must be an AFTER INSERT statement trigger"
+						" with a NEW TABLE and four arguments"),
+				 errhint("Track a table with lead_scoring.track(), which creates the trigger.")));
+
+	relid = RelationGetRelid(trigdata->tg_relation);
+	small = tuplestore_tuple_count(trigdata->tg_newtable) <= SMALL_INSERT_ROWS;
+	if (!relcache_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(note_relation_change, (Datum) 0);
+		relcache_callback_registered = true;
+	}
+
+	SPI_connect();
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "could not register the transition table of score_inserted_activities");
+
+	row = select_one_row(settings_sql, InvalidOid, true, 0, NULL, NULL, NULL);
+	if (DatumGetBool(column(row, 1, &isnull)))
+	{
+		/* restoring a dump: data as dumped; rescore() follows */
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+	activity_sources = TextDatumGetCString(column(row, 2, &isnull));
+	opt_types = column(row, 3, &opt_types_null);
+	burst_max = column(row, 4, &isnull);
+	burst_window = column(row, 5, &isnull);
+
+	{
+		Oid			types[1] = {TEXTARRAYOID};
+		Datum		values[1] = {opt_types};
+		char		nulls[1] = {opt_types_null ? 'n' : ' '};
+
+		row = select_one_row(merge_sql(trigger->tgargs), relid, small, 1, types, values, nulls);
+	}
+	lead_ids = column(row, 1, &isnull);
+	if (isnull)
+	{
+		/* no active model, or no row with a lead */
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+	latest_opt = column(row, 2, &latest_opt_null);
+	first_at = column(row, 3, &isnull);
+	last_at = column(row, 4, &isnull);
+
+	if (!latest_opt_null)
+	{
+		Oid			types[1] = {JSONBOID};
+
+		(void) select_one_row("SELECT lead_scoring.apply_opt_activities($1)", InvalidOid, true,
+							  1, types, &latest_opt, NULL);
+	}
+
+	if (!isnull)
+	{
+		Oid			types[5] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID};
+		Datum		values[5] = {lead_ids, first_at, last_at, burst_window, burst_max};
+
+		row = select_one_row(burst_candidates_sql(activity_sources), InvalidOid, small,
+							 5, types, values, NULL);
+		candidates = column(row, 1, &isnull);
+		if (!isnull)
+		{
+			Oid			search_types[3] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+			Datum		search_values[3] = {candidates, first_at, last_at};
+
+			(void) select_one_row("SELECT lead_scoring.find_activity_bursts($1, $2, $3)",
+								  InvalidOid, true, 3, search_types, search_values, NULL);
+		}
+	}
+
+	{
+		Oid			types[1] = {INT8ARRAYOID};
+
+		(void) select_one_row("SELECT lead_scoring.hand_off($1, 'activity')", InvalidOid, true,
+							  1, types, &lead_ids, NULL);
+	}
+
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
