@@ -73,7 +73,14 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
   (41, 'activity of an unknown lead', $$INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (987654, 'web_visit')$$),
   (42, 'setting of the wrong kind', $$UPDATE lead_scoring.settings SET value = 'often' WHERE name = 'cherry_pick_policy'$$),
   -- an amount above its count of activities scored -Infinity under negative points (test/fuzz/corpus/score/huge_amount)
-  (43, 'state whose amount exceeds its activities', $$SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$)
+  (43, 'state whose amount exceeds its activities', $$SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$),
+  -- the C trigger checks how it was attached (track() attaches it right)
+  (44, 'live-scoring trigger attached by hand, per row', $c$DO $d$ BEGIN
+     CREATE TEMP TABLE misused (lead_id bigint, activity_type text, occurred_at timestamptz);
+     CREATE TRIGGER misused AFTER INSERT ON misused FOR EACH ROW
+       EXECUTE FUNCTION lead_scoring.score_inserted_activities('lead_id', 'activity_type', 'occurred_at', '');
+     INSERT INTO misused VALUES (1, 'web_visit', now());
+   END $d$$c$)
 ) AS cases(n, c, s)
 CROSS JOIN LATERAL pg_temp.attempt(s) AS a   -- once per case
 ORDER BY n;

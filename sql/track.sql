@@ -24,6 +24,27 @@ INSERT INTO public.web_events (visitor, kind, at) SELECT 500, 'web_visit', '2026
 SELECT (lead_scoring.lead_score(500, '2026-02-01')).engagement_score AS after_insert;
 DELETE FROM public.web_events WHERE visitor = 500 AND at = '2026-01-20';
 SELECT (lead_scoring.lead_score(500, '2026-02-01')).engagement_score AS after_delete;
+-- an insert of more than 100 rows is planned for its size, smaller ones reuse
+-- kept plans: both score as a full recompute does (150 visits an hour apart
+-- are counted for the burst check, and are no burst)
+INSERT INTO public.web_events (visitor, kind, at, payload)
+SELECT 501, 'web_visit', '2026-01-10'::timestamptz + i * interval '1 hour', '{"page": "pricing"}'
+  FROM generate_series(1, 150) i;
+INSERT INTO public.web_events (visitor, kind, at) VALUES (502, 'web_visit', '2026-01-20');
+INSERT INTO public.web_events (visitor, kind, at) VALUES (502, 'web_visit', '2026-01-21');
+SELECT * FROM public.live_mismatches();
+SELECT count(*) AS suppressed FROM lead_scoring.suppressed_leads WHERE lead_id IN (501, 502);
+-- kept plans follow the table's columns: the properties moved to a new
+-- column (so a new position), the lead column of another type
+ALTER TABLE public.web_events RENAME COLUMN payload TO old_payload;
+ALTER TABLE public.web_events ADD COLUMN payload json;
+UPDATE public.web_events SET payload = old_payload;
+ALTER TABLE public.web_events DROP COLUMN old_payload;
+ALTER TABLE public.web_events ALTER COLUMN visitor TYPE integer;
+-- 502 had two visits (5 each); a pricing visit adds 5 for the visit and 15 for the page
+INSERT INTO public.web_events (visitor, kind, at, payload) VALUES (502, 'web_visit', '2026-01-22', '{"page": "pricing"}');
+SELECT (lead_scoring.lead_score(502, '2026-01-22')).engagement_score AS with_pricing_visit;
+SELECT * FROM public.live_mismatches();
 -- the same table cannot be tracked twice
 SELECT * FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'at', 'payload');
 
@@ -37,3 +58,5 @@ SELECT count(*) AS rows_kept FROM public.web_events;
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'public.web_events'::regclass;
 SELECT * FROM lead_scoring.untrack('public.web_events');
 DROP TABLE public.web_events;
+-- leads 501 and 502 existed only in that table: later tests do not expect them
+DELETE FROM lead_scoring.lead_scores WHERE lead_id IN (501, 502);

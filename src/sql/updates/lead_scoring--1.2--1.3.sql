@@ -33,9 +33,10 @@ BEGIN
 END
 $$;
 
--- A lead that is neither handed off nor at the lowest sales-ready score cannot
--- change hands: find the others first, with a kept plan on lead_scores, and
--- grade only them through lead_grades.
+-- Only a lead whose score crossed the lowest sales-ready score one way or the
+-- other since it was last handed off (or suppressed since) can change hands:
+-- find those first, with a kept plan on lead_scores, and grade only them
+-- through lead_grades. Most activities change nothing.
 CREATE OR REPLACE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
@@ -46,11 +47,13 @@ BEGIN
       SELECT s.lead_id
         FROM lead_scoring.lead_scores s, lead_scoring.active_model m
        WHERE s.lead_id = ANY (lead_ids)
-         AND (s.handed_off
-              OR s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
-                 >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
-                                 ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
-                       FROM lead_scoring.grades g)));
+         AND (s.handed_off IS DISTINCT FROM coalesce(
+                s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
+                >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
+                                ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
+                      FROM lead_scoring.grades g), false)
+              OR s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
+                                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
     IF cardinality(lead_ids) = 0 THEN
       RETURN 0;
     END IF;
@@ -96,20 +99,26 @@ $$;
 -- not be inlined, and ran as a separate function call for every lead.
 ALTER FUNCTION lead_scoring.fit_attributes(text, text, text, text, jsonb) STABLE;
 
--- The funnel counts grade positions before naming them, and leaves suppressed
--- leads out with an anti-join: one pass over lead_scores, in parallel when
--- the planner wants, instead of grading every lead through lead_grades.
+-- Its cost in the planner's units: a decay per rule the lead has, about ten
+-- times a simple operator. At the default of 1 no plan over many leads used
+-- parallel workers to evaluate it.
+ALTER FUNCTION lead_scoring.engagement_score(lead_scoring.engagement_state, jsonb, timestamptz) COST 10;
+
+-- The funnel counts grade positions in one pass over lead_scores, with the
+-- model and the thresholds as values computed once (so that parallel workers
+-- can score the leads), and names the grades after counting; before, it graded
+-- every lead through lead_grades, one function scan per lead, without workers.
 CREATE OR REPLACE VIEW lead_scoring.funnel AS
 WITH graded AS (
-  SELECT lead_scoring.grade_index(x.total_score, t.min_scores) AS position, count(*) AS leads,
-         min(x.total_score) AS lowest_score, max(x.total_score) AS highest_score
-    FROM (SELECT s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
-                   AS total_score
+  SELECT lead_scoring.grade_index(x.total_score, (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))
+           AS position,
+         count(*) AS leads, min(x.total_score) AS lowest_score, max(x.total_score) AS highest_score
+    FROM (SELECT s.fit_score + coalesce(lead_scoring.engagement_score(
+                   s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now()), 0) AS total_score
             FROM lead_scoring.lead_scores s
-            JOIN lead_scoring.active_model m ON true
-           WHERE NOT EXISTS (SELECT FROM lead_scoring.suppressions x
+           WHERE EXISTS (SELECT FROM lead_scoring.active_model)
+             AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
                               WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)) x
-   CROSS JOIN lead_scoring.grade_thresholds t
    GROUP BY 1)
 SELECT r.grade, r.rank,
        coalesce(c.leads, 0) AS leads,
