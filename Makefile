@@ -6,20 +6,19 @@ OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o src
 	src/live_trigger.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
-# The extension script is built from one file per concern, in this order.
+# The version being built (default_version in the control file).
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).control)
+# Its install script is built from one file per concern, in this order; each
+# object of the extension is defined once, in its concern's file.
 EXTENSION_SQL = $(addprefix src/sql/, \
-	header.sql types.sql model_tables.sql grades.sql functions.sql \
-	lead_tables.sql live_scoring.sql rescore.sql settings.sql suppression.sql views.sql \
-	sales_handoff.sql sales_views.sql roles.sql config_dump.sql)
-# Version 1.0 is installed from src/sql; later versions are reached through
-# the update scripts in src/sql/updates (CREATE EXTENSION follows the path).
-BASE_VERSION = 1.0
-# Update scripts with many concerns are built from a directory, one file each.
-UPDATE_1_2_SQL = $(addprefix src/sql/updates/1.1--1.2/, \
-	header.sql model_versions.sql outcomes.sql calibration.sql training.sql \
-	backtest.sql explanations.sql roles.sql config_dump.sql)
-DATA_built = $(EXTENSION)--$(BASE_VERSION).sql $(EXTENSION)--1.1--1.2.sql
-DATA = $(wildcard src/sql/updates/$(EXTENSION)--*--*.sql)
+	header.sql types.sql scoring_core.sql model_tables.sql grades.sql lead_tables.sql \
+	live_scoring.sql rescore.sql settings.sql suppression.sql views.sql sales_handoff.sql \
+	outcomes.sql sales_views.sql model_versions.sql calibration.sql training.sql backtest.sql \
+	explanations.sql roles.sql config_dump.sql)
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# Released versions keep their full script, frozen (src/sql/released/), and
+# each step from one version to the next is a delta (src/sql/updates/).
+DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql src/sql/updates/$(EXTENSION)--*--*.sql)
 EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
@@ -34,11 +33,8 @@ ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 endif
 
-$(EXTENSION)--$(BASE_VERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
+$(EXTENSION)--$(EXTVERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
-
-$(EXTENSION)--1.1--1.2.sql: $(UPDATE_1_2_SQL)
-	cat $(UPDATE_1_2_SQL) > $@
 
 .PHONY: deps demo test valgrind bench fuzz
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).

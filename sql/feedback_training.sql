@@ -3,9 +3,7 @@
 \set SHOW_CONTEXT never
 CREATE DATABASE lead_scoring_training TEMPLATE template0;
 \c lead_scoring_training
-SET client_min_messages = warning;
-CREATE EXTENSION lead_scoring;
-RESET client_min_messages;
+\i sql/include/create_extension.sql
 SET timezone = 'UTC';
 
 -- One binary feature, no penalty: 1 of 4 won without it, 3 of 4 with it. The

@@ -3,9 +3,7 @@
 \set SHOW_CONTEXT never
 CREATE DATABASE lead_scoring_versions TEMPLATE template0;
 \c lead_scoring_versions
-SET client_min_messages = warning;
-CREATE EXTENSION lead_scoring;
-RESET client_min_messages;
+\i sql/include/create_extension.sql
 SET timezone = 'UTC';
 
 -- v1: web visits 10 points, webinars 30, nothing decays; A (sales-ready) from 50, B from 20.

@@ -1,11 +1,14 @@
 -- Views as of now(): lead_grades, funnel, score_breakdown, unscored activity
 -- types; one UPDATE of the thresholds changes the very next SELECT.
--- (Only rules without decay matter at now(): the webinars are long faded, so
--- scores are shown to one decimal.)
 \set SHOW_CONTEXT never
 SET timezone = 'UTC';
+-- The views score as of now(), so what they show must not depend on the day
+-- the suite runs. The webinar is the live model's only rule that decays: its
+-- two activities (2025-12-02 and 2026-01-01) go back a thousand years, where
+-- they count exactly 0 (2^-12175 underflows), until the views are tested.
+UPDATE lead_scoring.activities SET occurred_at = occurred_at - interval '1000 years' WHERE activity_type = 'webinar';
 UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 80 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
--- 101 earns 65: fit 25 + web 40 (capped); 102: fit 25 + 0; 103: a visit, 5 (its webinar has faded)
+-- 101 earns 65: fit 25 + web 40 (capped); 102: fit 25 + 0; 103: a visit, 5 (and a webinar, 0 now)
 SELECT lead_id, email, round(fit_score::numeric, 1) AS fit, round(engagement_score::numeric, 1) AS engagement,
        round(total_score::numeric, 1) AS total, grade, sales_ready, model
   FROM lead_scoring.lead_grades ORDER BY lead_id;
@@ -30,7 +33,8 @@ SELECT lead_id, dimension, component, rule, activities, round(points_before_caps
 SELECT g.lead_id, round(g.total_score::numeric, 9) = round(coalesce(sum(b.points), 0)::numeric, 9) AS adds_up
   FROM lead_scoring.lead_grades g LEFT JOIN lead_scoring.score_breakdown b USING (lead_id)
  GROUP BY g.lead_id, g.total_score ORDER BY g.lead_id;
--- explain_score gives the same at any instant
+UPDATE lead_scoring.activities SET occurred_at = occurred_at + interval '1000 years' WHERE activity_type = 'webinar';
+-- explain_score gives the same at any instant: on Jan 31, 101's webinar is 60 days old (10 / 4 = 2.5)
 SELECT dimension, component, activities, points FROM lead_scoring.explain_score(101, '2026-01-31');
 
 -- Activity types no rule scores (a web visit to the blog is scored; a badge scan is not).

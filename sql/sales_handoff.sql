@@ -2,6 +2,10 @@
 -- audit, handoff events, threshold history, and the sales views.
 \set SHOW_CONTEXT never
 SET timezone = 'UTC';
+-- Scores here are as of now(), so they must not depend on the day the suite
+-- runs: the webinar, the only rule that decays, has its two activities moved
+-- a thousand years back (worth exactly 0) for this test, and back at its end.
+UPDATE lead_scoring.activities SET occurred_at = occurred_at - interval '1000 years' WHERE activity_type = 'webinar';
 -- start from the 'live' model and a clean slate of grades: A >= 60 is sales-ready
 SELECT * FROM lead_scoring.activate_model('live');
 UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 60 WHEN 'B' THEN 50 WHEN 'C' THEN 20 ELSE 0 END;
@@ -74,7 +78,7 @@ SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY handoff_id;
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
 VALUES (102, 'web_visit', now(), '{"page": "pricing"}'), (102, 'web_visit', now(), '{"page": "pricing"}');
 SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY handoff_id;
--- thresholds low enough for 103 (5.2) hand it off, with the thresholds then in force
+-- thresholds low enough for 103 (5.0) hand it off, with the thresholds then in force
 UPDATE lead_scoring.grades SET min_score = 4 WHERE grade = 'D';
 UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN 5 WHEN 'B' THEN 4.5 WHEN 'C' THEN 4.2 ELSE 4 END;
 SELECT lead_id, cause, grade, (thresholds -> 0 ->> 'min_score')::float8 AS a_threshold_then
@@ -105,3 +109,4 @@ UPDATE lead_scoring.outcomes SET outcome = 'won', amount = 8000 WHERE lead_id = 
 SELECT * FROM lead_scoring.scoring_health;
 DROP OWNED BY audit_owner, rep_ann, rep_bob;
 DROP ROLE audit_owner, rep_ann, rep_bob;
+UPDATE lead_scoring.activities SET occurred_at = occurred_at + interval '1000 years' WHERE activity_type = 'webinar';

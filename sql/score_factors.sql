@@ -3,9 +3,7 @@
 \set SHOW_CONTEXT never
 CREATE DATABASE lead_scoring_factors TEMPLATE template0;
 \c lead_scoring_factors
-SET client_min_messages = warning;
-CREATE EXTENSION lead_scoring;
-RESET client_min_messages;
+\i sql/include/create_extension.sql
 SET timezone = 'UTC';
 
 -- web visits 10 points with a 7-day half-life, capped at 25; webinars 30;

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs what a fresh Debian 12 machine lacks to build, demo and test
 # lead_scoring: PostgreSQL 15, its server headers, pg_virtualenv, a compiler,
-# and scikit-learn for Debian's python3 (test/train_vs_sklearn.sh compares with it).
+# plpgsql_check (test/plpgsql_check.sh), libfaketime (the suite with the
+# server's clock ahead, test/regress_clock_ahead.sh), and scikit-learn for
+# Debian's python3 (test/train_vs_sklearn.sh compares with it).
 # Runs apt-get only when something is missing; uses sudo when not root.
 # Extra packages may be named as arguments (make fuzz adds clang's).
 set -eu
 
-packages="postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15 make gcc libc6-dev valgrind python3-sklearn $*"
+packages="postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15 make gcc libc6-dev valgrind
+  postgresql-15-plpgsql-check libfaketime python3-sklearn $*"
 missing=""
 for p in $packages; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

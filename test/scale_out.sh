@@ -24,7 +24,6 @@ LEADS=${LEADS:-3000}
 ACTIVITIES=${ACTIVITIES:-40000}
 T1='2024-06-01 00:00:00+00'   # fixed instants the scores are compared at
 T2='2024-07-15 12:00:00+00'
-BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
 . "$(dirname "$0")/lib.sh"
 export PGTZ=UTC
 # the clusters are reached explicitly; nothing of pg_virtualenv's may leak in
@@ -32,15 +31,6 @@ unset PGHOST PGPORT PGUSER PGDATABASE PGSERVICE PGPASSWORD PGPASSFILE 2>/dev/nul
 
 START=$(now_ms)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_scale_out.XXXXXX")
-chmod 755 "$WORK"
-# the servers run as postgres when we are root (initdb refuses root)
-if [ "$(id -u)" -eq 0 ]; then
-	chown postgres "$WORK"
-	as_server() { su postgres -s /bin/sh -c "$*"; }
-else
-	as_server() { sh -c "$*"; }
-fi
-SUPERUSER=$(if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi)
 
 NODES="coord shard1 shard2"
 cleanup() {
@@ -53,11 +43,7 @@ cleanup() {
 		echo " stop them with: for n in $NODES; do $BINDIR/pg_ctl -D $WORK/\$n stop; done (as $SUPERUSER))"
 		exit "$status"
 	fi
-	for n in $NODES; do
-		if [ -f "$WORK/$n/postmaster.pid" ]; then
-			as_server "'$BINDIR/pg_ctl' -D '$WORK/$n' -m fast -w stop" >/dev/null 2>&1 || true
-		fi
-	done
+	for n in $NODES; do stop_cluster "$n"; done
 	if [ "$status" -ne 0 ]; then
 		for n in $NODES; do
 			[ -s "$WORK/$n.log" ] && { echo "   last lines of the $n server log:" >&2; tail -15 "$WORK/$n.log" | sed 's/^/     /' >&2; }
@@ -69,35 +55,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# a port of 127.0.0.1 nobody listens on, from a range the system does not hand out
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))
-	while :; do
-		rc=0
-		"$BINDIR/pg_isready" -q -h 127.0.0.1 -p "$p" -t 1 || rc=$?
-		[ "$rc" -eq 2 ] && { echo "$p"; return; }   # 2: no answer
-		p=$((p + 1))
-	done
-}
-
-# initdb and start one cluster, listening on 127.0.0.1 only
-start_node() {
-	n=$1
-	as_server "'$BINDIR/initdb' -D '$WORK/$n' -A trust -U '$SUPERUSER' -E UTF8 --locale=C.UTF-8 >'$WORK/$n.initdb.log' 2>&1" \
-		|| { cat "$WORK/$n.initdb.log" >&2; fail "initdb of $n failed"; }
-	for attempt in 1 2 3; do
-		port=$(free_port)
-		if as_server "'$BINDIR/pg_ctl' -D '$WORK/$n' -l '$WORK/$n.log' -w -t 60 start \
-			-o \"-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$WORK' \
-			    -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB \
-			    -c max_connections=20 -c TimeZone=UTC\"" >/dev/null 2>&1; then
-			echo "$port" > "$WORK/$n.port"
-			return 0
-		fi
-	done
-	fail "could not start $n"
-}
-
 # psql on one node: q NODE DB [psql args]
 q() {
 	n=$1 db=$2; shift 2
@@ -106,7 +63,7 @@ q() {
 
 step "three clusters on 127.0.0.1: coord, shard1, shard2 (initdb, pg_ctl start)"
 t0=$(now_ms)
-for n in $NODES; do start_node "$n"; done
+for n in $NODES; do start_cluster "$n"; done
 echo "   coord port $(cat "$WORK/coord.port"), shard1 port $(cat "$WORK/shard1.port"), shard2 port $(cat "$WORK/shard2.port") ($(since "$t0") s)"
 
 # ---------------------------------------------------------------- the single node

@@ -1,39 +1,84 @@
 #!/bin/sh
-# Upgrade: a database filled under version 1.0 is updated with
-# ALTER EXTENSION lead_scoring UPDATE; its data and every lead's scores must be
-# unchanged, live scoring must go on, and its schema must equal a fresh install
-# of the new version.
+# Upgrade: for each released version (its frozen full script in
+# src/sql/released/), a database is installed at that version, given the
+# roles (create_roles() and login roles granted them), data, claims, outcomes,
+# threshold history and a tracked user table, and updated with
+# ALTER EXTENSION lead_scoring UPDATE. Then:
+#   - its data and every lead's scores at fixed instants are unchanged;
+#   - live scoring goes on, in both tracked tables;
+#   - its extension equals a fresh install of the current version given the
+#     same create_roles(): relations, columns, constraints, indexes, sequences,
+#     views, functions (volatility, strictness, parallel safety, SECURITY
+#     DEFINER, SET clauses, body), aggregates, types, triggers, event
+#     triggers, grants, owners and comments (test/schema_catalog.sql);
+#   - the pg_regress suite passes against a database installed at that
+#     version and updated (the four files that make databases of their own
+#     install them the same way, through lead_scoring_test.install_from).
 #
 # Run inside a cluster: pg_virtualenv -t sh test/upgrade.sh
 set -eu
+cd "$(dirname "$0")/.."
 NAME=upgrade
 OLD=ls_upgrade_old
 NEW=ls_upgrade_fresh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_upgrade.XXXXXX")
-. "$(dirname "$0")/lib.sh"
+. test/lib.sh
 export PGTZ=UTC
-trap 'dropdb --if-exists "$OLD" >/dev/null 2>&1 || true; dropdb --if-exists "$NEW" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+LOGINS="up_bi up_sales up_marketing up_admin"
+ROLES="lead_scoring_admin lead_scoring_marketing lead_scoring_sales lead_scoring_bi"
+# the roles this test made; the suite's own roles test makes them anew
+drop_roles() {
+	for r in $LOGINS $ROLES; do psql -X -q -d postgres -c "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 || true; done
+}
+cleanup() {
+	status=$?
+	for db in "$OLD" "$NEW"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
+	drop_roles
+	rm -rf "$WORK"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 q() { db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-T='2026-03-01 00:00:00+00'
+T1='2026-03-01 00:00:00+00'   # fixed instants the scores are compared at
+T2='2027-01-01 00:00:00+00'
+CURRENT=$(sed -n "s/^default_version = '\(.*\)'/\1/p" lead_scoring.control)
 
-# everything a user keeps, and every lead's scores at a fixed instant
+# everything a user keeps, and every lead's scores and breakdown at fixed instants
 snapshot() {
-	q "$1" -v t="$T" <<'SQL'
+	q "$1" -v t1="$T1" -v t2="$T2" <<'SQL'
 SELECT 'leads', md5(string_agg(t::text, E'\n' ORDER BY lead_id)) FROM lead_scoring.leads t;
 SELECT 'activities', md5(string_agg(t::text, E'\n' ORDER BY activity_id)) FROM lead_scoring.activities t;
+SELECT 'web events', md5(string_agg(t::text, E'\n' ORDER BY id)) FROM public.web_events t;
+SELECT 'models', md5(string_agg(t::text, E'\n' ORDER BY model_id)) FROM lead_scoring.models t;
 SELECT 'rules', md5(string_agg(t::text, E'\n' ORDER BY rule_id)) FROM lead_scoring.activity_rules t;
 SELECT 'fit rules', md5(string_agg(t::text, E'\n' ORDER BY rule_id)) FROM lead_scoring.fit_rules t;
 SELECT 'grades', md5(string_agg(t::text, E'\n' ORDER BY rank)) FROM lead_scoring.grades t;
+SELECT 'grade changes', md5(string_agg(t::text, E'\n' ORDER BY change_id)) FROM lead_scoring.grade_changes t;
+SELECT 'settings', md5(string_agg(t::text, E'\n' ORDER BY name)) FROM lead_scoring.setting_overrides t;
 SELECT 'claims', md5(string_agg(t::text, E'\n' ORDER BY claim_id)) FROM lead_scoring.claims t;
+SELECT 'cherry picks', md5(string_agg(t::text, E'\n' ORDER BY cherry_pick_id)) FROM lead_scoring.cherry_picks t;
 SELECT 'handoffs', md5(string_agg(t::text, E'\n' ORDER BY handoff_id)) FROM lead_scoring.handoffs t;
-SELECT 'scores', l.lead_id, s.* FROM lead_scoring.leads l, lead_scoring.lead_score(l.lead_id, :'t') s ORDER BY l.lead_id;
+SELECT 'outcomes', md5(string_agg(t::text, E'\n' ORDER BY lead_id)) FROM lead_scoring.outcomes t;
+SELECT 'suppressions', md5(string_agg(t::text, E'\n' ORDER BY suppression_id)) FROM lead_scoring.suppressions t;
+SELECT 'tracked', md5(string_agg(t::text, E'\n' ORDER BY activity_table)) FROM lead_scoring.tracked_tables t;
+SELECT 'states', md5(string_agg(s.lead_id || ' ' || s.fit_score || ' ' || coalesce(s.engagement::text, '') || ' ' || s.handed_off,
+                                E'\n' ORDER BY s.lead_id)) FROM lead_scoring.lead_scores s;
+SELECT 'score', t, l.lead_id, s.* FROM lead_scoring.leads l,
+       unnest(ARRAY[:'t1', :'t2']::timestamptz[]) t, lead_scoring.lead_score(l.lead_id, t) s ORDER BY 2, 3;
+SELECT 'breakdown', t, l.lead_id, b.* FROM lead_scoring.leads l,
+       unnest(ARRAY[:'t1', :'t2']::timestamptz[]) t, lead_scoring.explain_score(l.lead_id, t) b ORDER BY 2, 3, 4, 5, 6;
 SQL
 }
 
-step "version 1.0, filled"
-createdb "$OLD"
-q "$OLD" -c "CREATE EXTENSION lead_scoring VERSION '1.0'" -f "$(dirname "$0")/fixture_model.sql"
-q "$OLD" <<'SQL'
+# a database at version $2, with the roles and data a user has
+fill() {
+	createdb "$1"
+	q "$1" -c "CREATE EXTENSION lead_scoring VERSION '$2'" -c "SELECT lead_scoring.create_roles()" \
+		-c "GRANT lead_scoring_bi TO up_bi" -c "GRANT lead_scoring_sales TO up_sales" \
+		-c "GRANT lead_scoring_marketing TO up_marketing" -c "GRANT lead_scoring_admin TO up_admin" \
+		-f test/fixture_model.sql > /dev/null
+	q "$1" > /dev/null <<'SQL'
 INSERT INTO lead_scoring.leads (lead_id, email, attributes)
 SELECT i, 'lead' || i || '@up.example', jsonb_build_object('title', (ARRAY['VP Sales', 'Engineer', 'Director'])[1 + i % 3])
   FROM generate_series(1, 200) i;
@@ -41,48 +86,76 @@ INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, proper
 SELECT 1 + i % 200, (ARRAY['web_visit', 'email_click', 'download', 'webinar', 'demo_request', 'unsubscribe'])[1 + i % 6],
        timestamptz '2026-01-01' + (i % 59) * interval '1 day', CASE WHEN i % 4 = 0 THEN '{"page": "pricing"}' ELSE '{}' END::jsonb
   FROM generate_series(1, 3000) i;
+CREATE TABLE public.web_events (id serial PRIMARY KEY, visitor bigint, kind text, at timestamptz, payload jsonb);
+INSERT INTO public.web_events (visitor, kind, at, payload)
+SELECT 1 + i % 250, 'web_visit', timestamptz '2026-02-01' + i * interval '1 hour', '{"page": "pricing"}'
+  FROM generate_series(1, 300) i;
+SELECT count(*) FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'at', 'payload');
+UPDATE lead_scoring.grades SET min_score = min_score - 5 WHERE grade = 'A';
+UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy';
+INSERT INTO lead_scoring.bogus_patterns (field, pattern) VALUES ('email', '^lead13@');
+SELECT lead_scoring.find_bogus_leads();
 SQL
-q "$OLD" -c "SELECT lead_scoring.claim_lead(lead_id, 'before the upgrade') FROM lead_scoring.sales_queue LIMIT 5" > /dev/null
-[ "$(q "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'lead_scoring'")" = 1.0 ] || fail "not at version 1.0"
-snapshot "$OLD" > "$WORK/before.txt"
-echo "   $(grep -c '^scores' "$WORK/before.txt") leads scored"
+	# the login roles work through the documented roles
+	q "$1" -c "SET ROLE up_sales" -c "SET client_min_messages = error" -c "SELECT count(*) FROM (SELECT lead_scoring.claim_lead(lead_id, 'before the update') FROM lead_scoring.sales_queue ORDER BY lead_id LIMIT 6) c" \
+		-c "SELECT lead_scoring.record_outcome(3, 'won', 1200, '2026-02-20')" > /dev/null
+	q "$1" -c "SET ROLE up_marketing" -c "UPDATE lead_scoring.grades SET description = 'tuned' WHERE grade = 'B'" > /dev/null
+}
 
-step "ALTER EXTENSION lead_scoring UPDATE"
-q "$OLD" -c "ALTER EXTENSION lead_scoring UPDATE"
-version=$(q "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'lead_scoring'")
-[ "$version" = "$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$(dirname "$0")/../lead_scoring.control")" ] \
-	|| fail "updated to $version, not the default version"
-echo "   now at version $version"
+for script in src/sql/released/lead_scoring--*.sql; do
+	FROM=$(basename "$script" .sql | sed 's/^lead_scoring--//')
+	step "version $FROM from its frozen script, with roles and data"
+	for r in $LOGINS; do q postgres -c "CREATE ROLE $r LOGIN"; done
+	fill "$OLD" "$FROM"
+	[ "$(q "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'lead_scoring'")" = "$FROM" ] || fail "not at version $FROM"
+	[ "$(q "$OLD" -c "SELECT count(*) FROM lead_scoring.claims")" -gt 0 ] || fail "the sales login made no claim"
+	snapshot "$OLD" > "$WORK/before.txt"
+	echo "   $(grep -c '^score' "$WORK/before.txt") lead scores at two instants"
 
-step "data and scores unchanged"
-snapshot "$OLD" > "$WORK/after.txt"
-cmp -s "$WORK/before.txt" "$WORK/after.txt" || { diff "$WORK/before.txt" "$WORK/after.txt" | head -20 >&2; fail "the update changed data or scores"; }
-echo "   ok: identical"
+	step "ALTER EXTENSION lead_scoring UPDATE ($FROM to $CURRENT)"
+	q "$OLD" -c "ALTER EXTENSION lead_scoring UPDATE"
+	version=$(q "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'lead_scoring'")
+	[ "$version" = "$CURRENT" ] || fail "updated to $version, not $CURRENT"
 
-step "live scoring goes on, and the new version's view works"
-q "$OLD" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (7, 'demo_request', now())"
-[ "$(q "$OLD" -c "SELECT lead_scoring.activity_count(engagement) FROM lead_scoring.lead_scores WHERE lead_id = 7")" -gt 0 ] || fail "no live scoring after the update"
-q "$OLD" -c "SELECT count(*) FROM lead_scoring.handoff_rates" > /dev/null
-echo "   ok"
+	step "data, states and scores unchanged"
+	snapshot "$OLD" > "$WORK/after.txt"
+	cmp -s "$WORK/before.txt" "$WORK/after.txt" || { diff "$WORK/before.txt" "$WORK/after.txt" | head -20 >&2; fail "the update changed data or scores"; }
+	echo "   ok: identical"
 
-step "the updated schema equals a fresh install of $version"
-createdb "$NEW"
-q "$NEW" -c "CREATE EXTENSION lead_scoring"
-for db in "$OLD" "$NEW"; do
-	q "$db" <<'SQL' > "$WORK/schema_$db.txt"
-SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' ' || coalesce(obj_description(c.oid, 'pg_class'), '')
-  FROM pg_class c WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind IN ('r', 'v', 'i', 'S') ORDER BY 1;
-SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
-  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
- WHERE c.relnamespace = 'lead_scoring'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped ORDER BY 1;
-SELECT 'view ' || c.relname || ' ' || md5(pg_get_viewdef(c.oid)) FROM pg_class c
- WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind = 'v' ORDER BY 1;
-SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid)) FROM pg_proc p
- WHERE p.pronamespace = 'lead_scoring'::regnamespace AND p.prokind <> 'a' ORDER BY 1;
-SELECT 'trigger ' || pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
- WHERE c.relnamespace = 'lead_scoring'::regnamespace AND NOT t.tgisinternal ORDER BY 1;
-SQL
+	step "live scoring goes on, for the roles too"
+	q "$OLD" -c "SET ROLE up_marketing" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (7, 'demo_request', '2026-02-27')"
+	q "$OLD" -c "INSERT INTO public.web_events (visitor, kind, at) VALUES (7, 'web_visit', '2026-02-28')"
+	[ "$(q "$OLD" -c "SELECT lead_scoring.activity_count(engagement) - (SELECT count(*) FROM lead_scoring.activities WHERE lead_id = 7)
+	                           FROM lead_scoring.lead_scores WHERE lead_id = 7")" -gt 0 ] || fail "no live scoring after the update"
+	q "$OLD" -c "SET ROLE up_bi" -c "SELECT count(*) FROM lead_scoring.funnel" -c "SELECT count(*) FROM lead_scoring.handoff_rates" > /dev/null \
+		|| fail "a BI login cannot read the views after the update"
+	echo "   ok"
+
+	step "the updated extension equals a fresh install of $CURRENT"
+	createdb "$NEW"
+	q "$NEW" -c "CREATE EXTENSION lead_scoring" -c "SELECT lead_scoring.create_roles()" > /dev/null
+	for db in "$OLD" "$NEW"; do
+		q "$db" -f test/schema_catalog.sql > "$WORK/catalog_$db.txt"
+	done
+	# the version stamped is the only line that differs by design: none here
+	if ! cmp -s "$WORK/catalog_$OLD.txt" "$WORK/catalog_$NEW.txt"; then
+		diff "$WORK/catalog_$OLD.txt" "$WORK/catalog_$NEW.txt" | cut -c1-300 | head -30 >&2
+		fail "the extension updated from $FROM differs from a fresh install (< updated, > fresh)"
+	fi
+	echo "   ok: $(wc -l < "$WORK/catalog_$NEW.txt") catalog lines identical ($(grep -c '^function' "$WORK/catalog_$NEW.txt") functions, $(grep -c '^relation' "$WORK/catalog_$NEW.txt") relations, grants and comments included)"
+	dropdb "$OLD"
+	dropdb "$NEW"
+	drop_roles
+
+	step "the pg_regress suite against a database installed at $FROM and updated"
+	dropdb --if-exists contrib_regression > /dev/null 2>&1
+	createdb contrib_regression
+	q contrib_regression -c "SET client_min_messages = warning" -c "CREATE EXTENSION lead_scoring VERSION '$FROM'" -c "ALTER EXTENSION lead_scoring UPDATE"
+	if ! PGOPTIONS="-c lead_scoring_test.install_from=$FROM" make -s installcheck EXTRA_REGRESS_OPTS=--use-existing > "$WORK/regress.txt" 2>&1; then
+		cat "$WORK/regress.txt" >&2
+		[ -f regression.diffs ] && head -60 regression.diffs >&2
+		fail "the pg_regress suite fails on a database updated from $FROM"
+	fi
+	grep -E 'tests passed' "$WORK/regress.txt" | sed 's/^ */   ok: /'
 done
-cmp -s "$WORK/schema_$OLD.txt" "$WORK/schema_$NEW.txt" || { diff "$WORK/schema_$OLD.txt" "$WORK/schema_$NEW.txt" | head -20 >&2; fail "the updated schema differs from a fresh install"; }
-echo "   ok: $(wc -l < "$WORK/schema_$NEW.txt") relations, columns, views, functions and triggers identical"
 echo "ok: $NAME"

@@ -51,9 +51,11 @@ COMMENT ON COLUMN lead_scoring.lead_scores.engagement IS 'Engagement state: eval
 COMMENT ON COLUMN lead_scoring.lead_scores.handed_off IS 'Handed off to sales and still sales-ready (see lead_scoring.handoffs)';
 COMMENT ON COLUMN lead_scoring.lead_scores.scored_at IS 'When the state last changed';
 
+-- STABLE, not IMMUTABLE, as jsonb_build_object is: an IMMUTABLE function
+-- calling it could not be inlined into the queries that use it.
 CREATE FUNCTION lead_scoring.fit_attributes(email text, first_name text, last_name text,
                                             company text, attributes jsonb)
-RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURNS jsonb LANGUAGE sql STABLE PARALLEL SAFE
 RETURN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
          'email', email,
          'email_domain', pg_catalog.lower(NULLIF(pg_catalog.split_part(email, '@', 2), '')),

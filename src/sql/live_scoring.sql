@@ -19,70 +19,29 @@ COMMENT ON COLUMN lead_scoring.tracked_tables.tracked_at IS 'When tracking start
 
 -- One SELECT over every tracked table, with the standard column names.
 CREATE FUNCTION lead_scoring.activity_sources_sql() RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-  SELECT coalesce(string_agg(format(
-           'SELECT %I::bigint AS lead_id, %I::text AS activity_type, %I AS occurred_at, %s AS properties FROM %s',
-           lead_column, type_column, time_column,
-           CASE WHEN properties_column IS NULL THEN 'NULL::jsonb' ELSE format('%I::jsonb', properties_column) END,
-           activity_table), ' UNION ALL ' ORDER BY activity_table::oid),
-         'SELECT NULL::bigint AS lead_id, NULL::text AS activity_type, NULL::timestamptz AS occurred_at, NULL::jsonb AS properties WHERE false')
-    FROM lead_scoring.tracked_tables
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  RETURN (
+    SELECT coalesce(string_agg(format(
+             'SELECT %I::bigint AS lead_id, %I::text AS activity_type, %I AS occurred_at, %s AS properties FROM %s',
+             lead_column, type_column, time_column,
+             CASE WHEN properties_column IS NULL THEN 'NULL::jsonb' ELSE format('%I::jsonb', properties_column) END,
+             activity_table), ' UNION ALL ' ORDER BY activity_table::oid),
+           'SELECT NULL::bigint AS lead_id, NULL::text AS activity_type, NULL::timestamptz AS occurred_at, NULL::jsonb AS properties WHERE false')
+      FROM lead_scoring.tracked_tables);
+END
 $$;
 COMMENT ON FUNCTION lead_scoring.activity_sources_sql() IS
   'SQL text of a query over all tracked activity tables, with columns lead_id, activity_type, occurred_at, properties';
 
--- AFTER INSERT: merge the new rows' engagement into each lead's state.
+-- The insert trigger in C: its statements keep their plans between inserts
+-- (as dynamic SQL in PL/pgSQL they were planned again on every insert), and
+-- the burst search runs only for leads with enough activities to have one.
 CREATE FUNCTION lead_scoring.score_inserted_activities() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-DECLARE
-  lead_ids bigint[];
-  opt jsonb;
-  first_at timestamptz;
-  last_at timestamptz;
-BEGIN
-  IF lead_scoring.loading_dump() THEN
-    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
-  END IF;
-  EXECUTE format($q$
-    WITH merged AS (
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)
-    SELECT n.%1$I, lead_scoring.score_activities(m.definition, n.%2$I::text, n.%3$I, %4$s)
-      FROM new_activities n, lead_scoring.models m
-     WHERE m.is_active AND n.%1$I IS NOT NULL
-     GROUP BY n.%1$I
-     ORDER BY n.%1$I
-    ON CONFLICT (lead_id) DO UPDATE
-       SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement),
-           scored_at = now()
-    RETURNING s.lead_id)
-    SELECT array_agg(lead_id) FROM merged$q$,
-    TG_ARGV[0], TG_ARGV[1], TG_ARGV[2],
-    CASE WHEN TG_ARGV[3] = '' THEN 'NULL::jsonb' ELSE format('n.%I::jsonb', TG_ARGV[3]) END)
-  INTO lead_ids;
-  IF lead_ids IS NULL THEN
-    RETURN NULL;
-  END IF;
-  -- opt-outs and opt-ins: the latest of each lead in this statement decides
-  EXECUTE format($q$
-    SELECT jsonb_object_agg(l, t) FROM (
-      SELECT DISTINCT ON (n.%1$I) n.%1$I::bigint AS l, n.%2$I::text AS t
-        FROM new_activities n
-       WHERE n.%2$I = ANY ($1)
-       ORDER BY n.%1$I, n.%3$I DESC) x$q$, TG_ARGV[0], TG_ARGV[1], TG_ARGV[2])
-  INTO opt
-  USING string_to_array(replace(lead_scoring.setting('opt_out_activity_types') || ','
-                                || lead_scoring.setting('opt_in_activity_types'), ' ', ''), ',');
-  IF opt IS NOT NULL THEN
-    PERFORM lead_scoring.apply_opt_activities(opt);
-  END IF;
-  EXECUTE format('SELECT min(%1$I), max(%1$I) FROM new_activities', TG_ARGV[2]) INTO first_at, last_at;
-  PERFORM lead_scoring.find_activity_bursts(lead_ids, first_at, last_at);
-  PERFORM lead_scoring.hand_off(lead_ids, 'activity');
-  RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'lead_scoring_score_inserted_activities'
+LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
-  'Trigger (AFTER INSERT, per statement): adds the inserted activities to their leads'' engagement, applies opt-outs, finds bursts and hands off leads that became sales-ready';
+  'Trigger (AFTER INSERT, per statement; arguments: the lead, type, time and properties columns): adds the inserted activities to their leads'' engagement, applies opt-outs, finds bursts and hands off leads that became sales-ready';
 
 -- Recompute the engagement of some leads (all if lead_ids is null) from every tracked table.
 CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void

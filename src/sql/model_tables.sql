@@ -8,6 +8,10 @@ CREATE TABLE lead_scoring.models (
   definition  jsonb,
   created_at  timestamptz NOT NULL DEFAULT now(),
   activated_at timestamptz,
+  based_on    integer REFERENCES lead_scoring.models ON DELETE SET NULL,
+  retired_at  timestamptz,
+  status      text GENERATED ALWAYS AS (
+    CASE WHEN is_active THEN 'active' WHEN retired_at IS NOT NULL THEN 'retired' ELSE 'draft' END) STORED,
   -- checked at the end of each statement, so one UPDATE can switch models
   CONSTRAINT models_only_one_active EXCLUDE (is_active WITH =) WHERE (is_active)
     DEFERRABLE INITIALLY IMMEDIATE
@@ -20,6 +24,9 @@ COMMENT ON COLUMN lead_scoring.models.is_active IS 'True for the one model that 
 COMMENT ON COLUMN lead_scoring.models.definition IS 'The model''s components and rules as validated JSON, kept up to date by triggers; what the scoring functions take';
 COMMENT ON COLUMN lead_scoring.models.created_at IS 'When the model was created';
 COMMENT ON COLUMN lead_scoring.models.activated_at IS 'When the model was last activated';
+COMMENT ON COLUMN lead_scoring.models.based_on IS 'The model this version was copied or trained from';
+COMMENT ON COLUMN lead_scoring.models.retired_at IS 'When it last stopped being the active model';
+COMMENT ON COLUMN lead_scoring.models.status IS 'draft (never active), active, or retired (was active)';
 
 CREATE TABLE lead_scoring.components (
   model_id    integer NOT NULL REFERENCES lead_scoring.models ON DELETE CASCADE,

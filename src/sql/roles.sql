@@ -9,7 +9,10 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.find_bogus_leads(bigint[]),
   lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
   lead_scoring.apply_opt_activities(jsonb),
-  lead_scoring.unmatched_activities()
+  lead_scoring.unmatched_activities(),
+  lead_scoring.activity_lift(),
+  lead_scoring.states_at_decision(jsonb),
+  lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
 FROM PUBLIC;
 
 CREATE FUNCTION lead_scoring.create_roles() RETURNS void
@@ -29,7 +32,7 @@ BEGIN
             WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind = 'v' LOOP
     EXECUTE format('GRANT SELECT ON %s TO lead_scoring_bi', r);
   END LOOP;
-  GRANT EXECUTE ON FUNCTION lead_scoring.unmatched_activities() TO lead_scoring_bi;
+  GRANT EXECUTE ON FUNCTION lead_scoring.unmatched_activities(), lead_scoring.activity_lift() TO lead_scoring_bi;
 
   -- sales: BI, plus reading the data, claiming leads and recording outcomes
   GRANT lead_scoring_bi TO lead_scoring_sales;
@@ -49,11 +52,14 @@ BEGIN
                                   lead_scoring.activities, lead_scoring.bogus_patterns,
                                   lead_scoring.throwaway_domains, lead_scoring.outcomes
      TO lead_scoring_marketing;
+  GRANT INSERT ON lead_scoring.training_runs, lead_scoring.training_coefficients TO lead_scoring_marketing;
   GRANT INSERT, UPDATE ON lead_scoring.suppressions, lead_scoring.setting_overrides TO lead_scoring_marketing;
   GRANT UPDATE ON lead_scoring.settings TO lead_scoring_marketing;
   GRANT EXECUTE ON FUNCTION lead_scoring.rescore_from(jsonb), lead_scoring.hand_off(bigint[], text),
                             lead_scoring.find_bogus_leads(bigint[]),
-                            lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz)
+                            lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
+                            lead_scoring.states_at_decision(jsonb),
+                            lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
      TO lead_scoring_marketing;
 
   -- administrators: everything marketing and sales do, plus which tables are tracked

@@ -1,5 +1,5 @@
 -- Sales handoff: claims with a snapshot, the append-only cherry-pick audit,
--- handoff events (table + NOTIFY), threshold history, outcomes, sales views.
+-- handoff events (table + NOTIFY) and threshold history.
 
 -- The thresholds in force, as claims and handoffs record them.
 CREATE FUNCTION lead_scoring.thresholds_in_force() RETURNS jsonb
@@ -242,11 +242,31 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- Hand off the given leads (all if null) that are sales-ready now, not suppressed
 -- and not already handed off; forget the handoff of those no longer sales-ready,
 -- so that they are handed off again if they come back.
+-- Only a lead whose score crossed the lowest sales-ready score one way or the
+-- other since it was last handed off (or was suppressed since) can change
+-- hands: those are found first, with a kept plan on lead_scores, and only they
+-- are graded through lead_grades. Most activities change nothing.
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   handed bigint;
 BEGIN
+  IF lead_ids IS NOT NULL THEN
+    lead_ids := ARRAY(
+      SELECT s.lead_id
+        FROM lead_scoring.lead_scores s, lead_scoring.active_model m
+       WHERE s.lead_id = ANY (lead_ids)
+         AND (s.handed_off IS DISTINCT FROM coalesce(
+                s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
+                >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
+                                ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
+                      FROM lead_scoring.grades g), false)
+              OR s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
+                                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
+    IF cardinality(lead_ids) = 0 THEN
+      RETURN 0;
+    END IF;
+  END IF;
   -- EXECUTE plans with the values known, so "$1 IS NULL OR" folds away and
   -- a trigger's few leads are found by index, not by grading every lead
   EXECUTE $q$
@@ -335,19 +355,3 @@ COMMENT ON FUNCTION lead_scoring.hand_off_after_threshold_change() IS
   'Trigger (after a change of the grades, per statement): hands off the leads the new thresholds make sales-ready';
 CREATE TRIGGER hand_off_after_threshold_change AFTER INSERT OR UPDATE OR DELETE ON lead_scoring.grades
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.hand_off_after_threshold_change();
-
-CREATE TABLE lead_scoring.outcomes (
-  lead_id     bigint PRIMARY KEY,
-  outcome     text NOT NULL CHECK (outcome IN ('won', 'lost', 'disqualified')),
-  amount      numeric CHECK (amount >= 0),
-  closed_at   timestamptz NOT NULL DEFAULT now(),
-  recorded_at timestamptz NOT NULL DEFAULT now(),
-  notes       text
-);
-COMMENT ON TABLE lead_scoring.outcomes IS 'What became of a lead sales worked: won, lost or disqualified';
-COMMENT ON COLUMN lead_scoring.outcomes.lead_id IS 'Lead';
-COMMENT ON COLUMN lead_scoring.outcomes.outcome IS 'won, lost or disqualified';
-COMMENT ON COLUMN lead_scoring.outcomes.amount IS 'Revenue, for a win';
-COMMENT ON COLUMN lead_scoring.outcomes.closed_at IS 'When the deal closed';
-COMMENT ON COLUMN lead_scoring.outcomes.recorded_at IS 'When the outcome was recorded';
-COMMENT ON COLUMN lead_scoring.outcomes.notes IS 'Anything sales wants to add';

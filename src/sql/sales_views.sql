@@ -1,4 +1,5 @@
--- Views for sales and marketing: the queue, cherry-pick rates, scoring health.
+-- Views for sales and marketing: the queue, cherry-pick and handoff rates,
+-- scoring health.
 
 CREATE VIEW lead_scoring.sales_queue AS
 SELECT g.lead_id, g.email, g.company, g.grade, g.sales_ready,
@@ -48,6 +49,19 @@ COMMENT ON COLUMN lead_scoring.cherry_pick_rates.claims IS 'Claims made';
 COMMENT ON COLUMN lead_scoring.cherry_pick_rates.cherry_picks IS 'Cherry-picks, denied attempts included';
 COMMENT ON COLUMN lead_scoring.cherry_pick_rates.denied IS 'Cherry-picks refused by the deny policy';
 COMMENT ON COLUMN lead_scoring.cherry_pick_rates.cherry_pick_share IS 'cherry_picks / (claims + denied), 0 to 1';
+
+CREATE VIEW lead_scoring.handoff_rates AS
+SELECT date_trunc('week', handed_off_at) AS week, cause,
+       count(*) AS handoffs, count(DISTINCT lead_id) AS leads,
+       round(avg(total_score)::numeric, 1) AS average_score
+  FROM lead_scoring.handoffs
+ GROUP BY date_trunc('week', handed_off_at), cause;
+COMMENT ON VIEW lead_scoring.handoff_rates IS 'Leads handed to sales per week and cause: how much marketing delivers, and what made the leads sales-ready';
+COMMENT ON COLUMN lead_scoring.handoff_rates.week IS 'Week (starting Monday)';
+COMMENT ON COLUMN lead_scoring.handoff_rates.cause IS 'What made the leads sales-ready: activity, fit, thresholds, model, rescore or restored';
+COMMENT ON COLUMN lead_scoring.handoff_rates.handoffs IS 'Handoffs';
+COMMENT ON COLUMN lead_scoring.handoff_rates.leads IS 'Distinct leads handed off';
+COMMENT ON COLUMN lead_scoring.handoff_rates.average_score IS 'Their average total score when handed off';
 
 CREATE VIEW lead_scoring.scoring_health AS
 WITH first_claims AS (

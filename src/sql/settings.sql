@@ -38,8 +38,10 @@ COMMENT ON COLUMN lead_scoring.settings.changed_at IS 'When it was last changed 
 COMMENT ON COLUMN lead_scoring.settings.changed_by IS 'Who changed it';
 
 CREATE FUNCTION lead_scoring.setting(setting_name text) RETURNS text
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-  SELECT value FROM lead_scoring.settings WHERE name = setting_name
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  RETURN (SELECT s.value FROM lead_scoring.settings s WHERE s.name = setting_name);
+END
 $$;
 COMMENT ON FUNCTION lead_scoring.setting(text) IS 'The value in force of a setting';
 

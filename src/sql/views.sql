@@ -38,16 +38,31 @@ COMMENT ON COLUMN lead_scoring.lead_grades.last_activity_at IS 'Latest activity 
 COMMENT ON COLUMN lead_scoring.lead_grades.model IS 'Name of the active model';
 COMMENT ON COLUMN lead_scoring.lead_grades.suppressed IS 'Suppressed (bogus, burst, opted out, or by hand): out of the funnel and the sales views';
 
+-- The funnel counts grade positions in one pass over lead_scores, with the
+-- model and the thresholds as values computed once (so that parallel workers
+-- can score the leads), and names the grades after counting: grading each lead
+-- through lead_grades would cost a function scan per lead, without workers.
 CREATE VIEW lead_scoring.funnel AS
+WITH graded AS (
+  SELECT lead_scoring.grade_index(x.total_score, (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))
+           AS position,
+         count(*) AS leads, min(x.total_score) AS lowest_score, max(x.total_score) AS highest_score
+    FROM (SELECT s.fit_score + coalesce(lead_scoring.engagement_score(
+                   s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now()), 0) AS total_score
+            FROM lead_scoring.lead_scores s
+           WHERE EXISTS (SELECT FROM lead_scoring.active_model)
+             AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
+                              WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)) x
+   GROUP BY 1)
 SELECT r.grade, r.rank,
-       count(lg.lead_id) AS leads,
-       round(count(lg.lead_id)::numeric / nullif(sum(count(lg.lead_id)) OVER (), 0), 4) AS share,
+       coalesce(c.leads, 0) AS leads,
+       round(coalesce(c.leads, 0)::numeric / nullif(sum(c.leads) OVER (), 0), 4) AS share,
        r.min_score, r.below_score,
-       min(lg.total_score) AS lowest_score, max(lg.total_score) AS highest_score,
+       c.lowest_score, c.highest_score,
        r.sales_ready
   FROM lead_scoring.grade_ranges r
-  LEFT JOIN lead_scoring.lead_grades lg ON lg.grade = r.grade AND NOT lg.suppressed
- GROUP BY r.grade, r.rank, r.min_score, r.below_score, r.sales_ready
+ CROSS JOIN lead_scoring.grade_thresholds t
+  LEFT JOIN graded c ON t.grades[c.position] = r.grade
  ORDER BY r.rank;
 COMMENT ON VIEW lead_scoring.funnel IS 'The graded funnel as of now: leads per grade, best grade first; suppressed leads are left out';
 COMMENT ON COLUMN lead_scoring.funnel.grade IS 'Grade name';

@@ -57,7 +57,6 @@ END
 $$;
 COMMENT ON FUNCTION lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz) IS
   'Replays one model definition with one set of thresholds over a period: grades at its end, leads that would have reached a sales-ready grade at an activity in it, and grades and outcomes of the leads sales took in it. Use lead_scoring.backtest';
-REVOKE EXECUTE ON FUNCTION lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION lead_scoring.backtest(model_name text, period_start timestamptz, period_end timestamptz,
                                       thresholds jsonb DEFAULT NULL)

@@ -1,6 +1,22 @@
--- Outcomes: what helped the buyer choose, and the decision each outcome is judged at.
+-- Outcomes: what became of the leads sales worked, what helped the buyer
+-- choose, and the decision each outcome is judged at.
 
-ALTER TABLE lead_scoring.outcomes ADD COLUMN helped_by text;
+CREATE TABLE lead_scoring.outcomes (
+  lead_id     bigint PRIMARY KEY,
+  outcome     text NOT NULL CHECK (outcome IN ('won', 'lost', 'disqualified')),
+  amount      numeric CHECK (amount >= 0),
+  closed_at   timestamptz NOT NULL DEFAULT now(),
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  notes       text,
+  helped_by   text
+);
+COMMENT ON TABLE lead_scoring.outcomes IS 'What became of a lead sales worked: won, lost or disqualified';
+COMMENT ON COLUMN lead_scoring.outcomes.lead_id IS 'Lead';
+COMMENT ON COLUMN lead_scoring.outcomes.outcome IS 'won, lost or disqualified';
+COMMENT ON COLUMN lead_scoring.outcomes.amount IS 'Revenue, for a win';
+COMMENT ON COLUMN lead_scoring.outcomes.closed_at IS 'When the deal closed';
+COMMENT ON COLUMN lead_scoring.outcomes.recorded_at IS 'When the outcome was recorded';
+COMMENT ON COLUMN lead_scoring.outcomes.notes IS 'Anything sales wants to add';
 COMMENT ON COLUMN lead_scoring.outcomes.helped_by IS
   'The buyer''s answer to "what one thing helped you choose us?": an activity type (e.g. webinar) or an asset (e.g. pricing)';
 

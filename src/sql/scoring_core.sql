@@ -53,10 +53,12 @@ CREATE AGGREGATE lead_scoring.score_activities(model jsonb, activity_type text, 
 COMMENT ON AGGREGATE lead_scoring.score_activities(jsonb, text, timestamptz, jsonb) IS
   'Engagement state of a set of activities under a model definition (models.definition): a full rescore from raw activities';
 
+-- COST 10: a decay per rule the lead has, about ten times a simple operator;
+-- at the default of 1 no plan over many leads used parallel workers for it.
 CREATE FUNCTION lead_scoring.engagement_score(state lead_scoring.engagement_state, model jsonb,
                                               as_of timestamptz DEFAULT now())
 RETURNS double precision AS 'MODULE_PATHNAME', 'lead_scoring_engagement_score'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 10;
 COMMENT ON FUNCTION lead_scoring.engagement_score(lead_scoring.engagement_state, jsonb, timestamptz) IS
   'Engagement score of a state at as_of (default now): points decayed by half-life, then capped per rule and per component. Evaluated at the latest counted activity if that is after as_of';
 

@@ -1,17 +1,5 @@
 -- Model versions: draft, active, retired; copies to edit; going back.
 
-ALTER TABLE lead_scoring.models
-  ADD COLUMN based_on integer REFERENCES lead_scoring.models ON DELETE SET NULL,
-  ADD COLUMN retired_at timestamptz,
-  ADD COLUMN status text GENERATED ALWAYS AS (
-    CASE WHEN is_active THEN 'active' WHEN retired_at IS NOT NULL THEN 'retired' ELSE 'draft' END) STORED;
-COMMENT ON COLUMN lead_scoring.models.based_on IS 'The model this version was copied or trained from';
-COMMENT ON COLUMN lead_scoring.models.retired_at IS 'When it last stopped being the active model';
-COMMENT ON COLUMN lead_scoring.models.status IS 'draft (never active), active, or retired (was active)';
-
--- Existing models: one that was active before is retired, the rest are drafts.
-UPDATE lead_scoring.models SET retired_at = activated_at WHERE NOT is_active AND activated_at IS NOT NULL;
-
 CREATE FUNCTION lead_scoring.stamp_model_status() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
