@@ -2,8 +2,8 @@
 EXTENSION = lead_scoring
 
 MODULE_big = lead_scoring
-OBJS = src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o src/logistic.o \
-	src/live_trigger.o
+OBJS = src/json_numbers.o src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o \
+	src/logistic.o src/settings.o src/live_trigger.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The version being built (default_version in the control file).
@@ -15,10 +15,12 @@ EXTENSION_SQL = $(addprefix src/sql/, \
 	live_scoring.sql rescore.sql settings.sql suppression.sql views.sql sales_handoff.sql \
 	outcomes.sql sales_views.sql model_versions.sql calibration.sql training.sql backtest.sql \
 	explanations.sql roles.sql config_dump.sql)
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-# Released versions keep their full script, frozen (src/sql/released/), and
-# each step from one version to the next is a delta (src/sql/updates/).
-DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql src/sql/updates/$(EXTENSION)--*--*.sql)
+# The update to it from the last released version is built from a delta
+# (src/sql/updates/*.sql.in) that takes new definitions from those files.
+UPDATES = $(patsubst src/sql/updates/%.sql.in,%.sql,$(wildcard src/sql/updates/$(EXTENSION)--*--*.sql.in))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(UPDATES)
+# Released versions keep their full and update scripts as built, frozen.
+DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
@@ -35,6 +37,9 @@ endif
 
 $(EXTENSION)--$(EXTVERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
+
+$(UPDATES): $(EXTENSION)--%.sql: src/sql/updates/$(EXTENSION)--%.sql.in $(EXTENSION_SQL) src/sql/updates/expand.awk
+	awk -v delta=$< -f src/sql/updates/expand.awk $(EXTENSION_SQL) $< > $@ || { rm -f $@; exit 1; }
 
 .PHONY: deps demo test valgrind bench fuzz
 # Install what a fresh Debian 12 machine lacks (as root, or through sudo).

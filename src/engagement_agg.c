@@ -8,12 +8,6 @@
 
 #include "utils/fmgrprotos.h"
 
-PG_FUNCTION_INFO_V1(score_activities_transfn);
-PG_FUNCTION_INFO_V1(score_activities_combinefn);
-PG_FUNCTION_INFO_V1(score_activities_serializefn);
-PG_FUNCTION_INFO_V1(score_activities_deserializefn);
-PG_FUNCTION_INFO_V1(score_activities_finalfn);
-
 /* The aggregate's memory context, or an error if not called as an aggregate. */
 static MemoryContext
 aggregate_context(FunctionCallInfo fcinfo, const char *name)
@@ -41,6 +35,7 @@ properties_match(const ActivityRule *rule, Jsonb *properties)
 }
 
 /* Count one activity under every rule it matches. */
+PG_FUNCTION_INFO_V1(score_activities_transfn);
 Datum
 score_activities_transfn(PG_FUNCTION_ARGS)
 {
@@ -105,6 +100,7 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 }
 
 /* Merge two partial states; the left one is reused when it exists. */
+PG_FUNCTION_INFO_V1(score_activities_combinefn);
 Datum
 score_activities_combinefn(PG_FUNCTION_ARGS)
 {
@@ -133,6 +129,7 @@ score_activities_combinefn(PG_FUNCTION_ARGS)
 }
 
 /* The partial state as bytes: the same layout as engagement_state. */
+PG_FUNCTION_INFO_V1(score_activities_serializefn);
 Datum
 score_activities_serializefn(PG_FUNCTION_ARGS)
 {
@@ -142,6 +139,8 @@ score_activities_serializefn(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P((bytea *) accum_to_state(accum));
 }
 
+/* The partial state from bytes, checked as an engagement_state is. */
+PG_FUNCTION_INFO_V1(score_activities_deserializefn);
 Datum
 score_activities_deserializefn(PG_FUNCTION_ARGS)
 {
@@ -161,6 +160,8 @@ score_activities_deserializefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(accum);
 }
 
+/* The aggregate's result: the engagement_state of the group. */
+PG_FUNCTION_INFO_V1(score_activities_finalfn);
 Datum
 score_activities_finalfn(PG_FUNCTION_ARGS)
 {

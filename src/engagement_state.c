@@ -20,14 +20,6 @@
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 
-PG_FUNCTION_INFO_V1(engagement_state_in);
-PG_FUNCTION_INFO_V1(engagement_state_out);
-PG_FUNCTION_INFO_V1(engagement_state_recv);
-PG_FUNCTION_INFO_V1(engagement_state_send);
-PG_FUNCTION_INFO_V1(lead_scoring_merge_engagement);
-PG_FUNCTION_INFO_V1(lead_scoring_latest_activity_at);
-PG_FUNCTION_INFO_V1(lead_scoring_activity_count);
-
 /* 2^-((to - from) / half_life): how much of an activity at 'from' is left at 'to'. */
 double
 decay_factor(double half_life, TimestampTz from, TimestampTz to)
@@ -37,6 +29,7 @@ decay_factor(double half_life, TimestampTz from, TimestampTz to)
 	return exp2(-(((double) to - (double) from) / USECS_PER_SEC) / half_life);
 }
 
+/* An empty growable state with room for 'capacity' rules (at least 3). */
 void
 accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity)
 {
@@ -117,6 +110,7 @@ accum_add_activity(EngagementAccum *accum, int32 rule_id, double half_life,
 	entry_add(accum_entry(accum, rule_id, half_life), 1, at, 1.0);
 }
 
+/* Fold one rule's entry of another state into an accumulating state. */
 void
 accum_merge_entry(EngagementAccum *accum, const EngagementEntry *entry)
 {
@@ -130,6 +124,7 @@ accum_merge_entry(EngagementAccum *accum, const EngagementEntry *entry)
 	entry_add(e, entry->activities, entry->latest, entry->amount);
 }
 
+/* Fold a whole state into an accumulating state built with the same rules. */
 void
 accum_merge_state(EngagementAccum *accum, const EngagementState *state)
 {
@@ -142,6 +137,7 @@ accum_merge_state(EngagementAccum *accum, const EngagementState *state)
 		accum_merge_entry(accum, &state->entries[i]);
 }
 
+/* The engagement_state datum of an accumulating state. */
 EngagementState *
 accum_to_state(const EngagementAccum *accum)
 {
@@ -187,6 +183,7 @@ validate_engagement_state(const EngagementState *state, Size size)
 }
 
 /* merge_engagement(a, b): the state of both sets of activities; NULL is empty. */
+PG_FUNCTION_INFO_V1(lead_scoring_merge_engagement);
 Datum
 lead_scoring_merge_engagement(PG_FUNCTION_ARGS)
 {
@@ -209,6 +206,7 @@ lead_scoring_merge_engagement(PG_FUNCTION_ARGS)
 }
 
 /* Latest activity counted in a state (NULL if none matched a rule). */
+PG_FUNCTION_INFO_V1(lead_scoring_latest_activity_at);
 Datum
 lead_scoring_latest_activity_at(PG_FUNCTION_ARGS)
 {
@@ -223,6 +221,7 @@ lead_scoring_latest_activity_at(PG_FUNCTION_ARGS)
 }
 
 /* Number of activities counted in a state (an activity matching two rules counts twice). */
+PG_FUNCTION_INFO_V1(lead_scoring_activity_count);
 Datum
 lead_scoring_activity_count(PG_FUNCTION_ARGS)
 {
@@ -258,6 +257,7 @@ append_utc_timestamp(StringInfo buf, TimestampTz t)
  * parser.  Doubles are written in their shortest exact form, so text round
  * trips (pg_dump, COPY) are lossless.
  */
+PG_FUNCTION_INFO_V1(engagement_state_out);
 Datum
 engagement_state_out(PG_FUNCTION_ARGS)
 {
@@ -297,6 +297,7 @@ state_member(JsonbContainer *object, const char *key, enum jbvType type)
 	return v;
 }
 
+/* A finite number member of a state's text form, or an error naming it. */
 static double
 state_number(JsonbContainer *object, const char *key)
 {
@@ -309,6 +310,7 @@ state_number(JsonbContainer *object, const char *key)
 	return d;
 }
 
+/* A whole number member of a state's text form within [min, max], or an error. */
 static int64
 state_integer(JsonbContainer *object, const char *key, int64 min, int64 max)
 {
@@ -321,6 +323,8 @@ state_integer(JsonbContainer *object, const char *key, int64 min, int64 max)
 	return i;
 }
 
+/* Text input: the JSON form engagement_state_out prints, validated. */
+PG_FUNCTION_INFO_V1(engagement_state_in);
 Datum
 engagement_state_in(PG_FUNCTION_ARGS)
 {
@@ -379,6 +383,8 @@ engagement_state_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
+/* Binary output: the count, the fingerprint, then each entry's fields. */
+PG_FUNCTION_INFO_V1(engagement_state_send);
 Datum
 engagement_state_send(PG_FUNCTION_ARGS)
 {
@@ -401,6 +407,8 @@ engagement_state_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* Binary input, validated as text input is. */
+PG_FUNCTION_INFO_V1(engagement_state_recv);
 Datum
 engagement_state_recv(PG_FUNCTION_ARGS)
 {

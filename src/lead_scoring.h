@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -84,6 +85,7 @@ typedef struct ScoringModel
 	int		   *rules_by_id;	/* indexes of activity_rules, by rule_id */
 	int			nfit_rules;
 	FitRule    *fit_rules;
+	int		   *fit_rules_by_id;	/* indexes of fit_rules, by rule_id */
 } ScoringModel;
 
 /*
@@ -123,9 +125,11 @@ typedef struct EngagementAccum
 	EngagementEntry *entries;
 } EngagementAccum;
 
-/* model.c */
+/* json_numbers.c */
 extern bool numeric_to_double(Numeric num, double *result);
 extern bool numeric_to_int64(Numeric num, int64 *result);
+
+/* model.c */
 extern ScoringModel *scoring_model_from_datum(Datum definition, FmgrInfo *flinfo);
 extern ScoringModel *parse_scoring_model(Jsonb *definition);
 extern int	find_activity_rules(const ScoringModel *model, const char *type, int len,
@@ -141,6 +145,9 @@ extern void accum_merge_state(EngagementAccum *accum, const EngagementState *sta
 extern EngagementState *accum_to_state(const EngagementAccum *accum);
 extern void validate_engagement_state(const EngagementState *state, Size size);
 extern double decay_factor(double half_life, TimestampTz from, TimestampTz to);
+
+/* settings.c */
+extern ArrayType *type_list(text *setting_value);
 
 /* scoring.c */
 extern TimestampTz evaluation_instant(const EngagementState *state, TimestampTz as_of);

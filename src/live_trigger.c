@@ -22,8 +22,6 @@
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
-PG_FUNCTION_INFO_V1(lead_scoring_score_inserted_activities);
-
 /* Inserts of at most this many rows run on kept plans. */
 #define SMALL_INSERT_ROWS 100
 
@@ -57,6 +55,7 @@ note_relation_change(Datum arg, Oid relid)
 			kept_plans_stale = true;
 }
 
+/* Free every kept plan (their tables changed, or there are too many). */
 static void
 drop_kept_plans(void)
 {
@@ -134,11 +133,16 @@ column(HeapTuple row, int n, bool *isnull)
 	return *isnull ? value : datumCopy(value, attr->attbyval, attr->attlen);
 }
 
-/* Whether a dump is loading, the tracked tables as one query, and the settings. */
+/*
+ * Whether a dump is loading, the tracked tables as one query, and the
+ * settings: the opt-out and opt-in types as one list, then the burst ones.
+ * Only what every installed version of the SQL has, so that new binaries
+ * score inserts until ALTER EXTENSION lead_scoring UPDATE is run.
+ */
 static const char *const settings_sql =
 "SELECT lead_scoring.loading_dump(), lead_scoring.activity_sources_sql(),"
-"       string_to_array(replace(max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
-"                               max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types'), ' ', ''), ','),"
+"       max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
+"       max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types'),"
 "       max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint,"
 "       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval"
 "  FROM lead_scoring.settings s";
@@ -197,6 +201,8 @@ burst_candidates_sql(const char *activity_sources)
 					activity_sources);
 }
 
+/* The trigger: merge, opt-outs, bursts and handoffs for the inserted rows. */
+PG_FUNCTION_INFO_V1(lead_scoring_score_inserted_activities);
 Datum
 lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 {
@@ -205,18 +211,25 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	Oid			relid;
 	bool		small;
 	HeapTuple	row;
-	bool		isnull;
+	bool		loading_null;
+	bool		sources_null;
 	char	   *activity_sources;
 	Datum		opt_types;
 	bool		opt_types_null;
 	Datum		burst_max;
+	bool		burst_max_null;
 	Datum		burst_window;
+	bool		burst_window_null;
 	Datum		lead_ids;
+	bool		lead_ids_null;
 	Datum		latest_opt;
 	bool		latest_opt_null;
 	Datum		first_at;
+	bool		first_at_null;
 	Datum		last_at;
+	bool		last_at_null;
 	Datum		candidates;
+	bool		candidates_null;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -246,16 +259,20 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not register the transition table of score_inserted_activities");
 
 	row = select_one_row(settings_sql, InvalidOid, true, 0, NULL, NULL, NULL);
-	if (DatumGetBool(column(row, 1, &isnull)))
+	if (DatumGetBool(column(row, 1, &loading_null)) && !loading_null)
 	{
 		/* restoring a dump: data as dumped; rescore() follows */
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
-	activity_sources = TextDatumGetCString(column(row, 2, &isnull));
+	activity_sources = TextDatumGetCString(column(row, 2, &sources_null));
 	opt_types = column(row, 3, &opt_types_null);
-	burst_max = column(row, 4, &isnull);
-	burst_window = column(row, 5, &isnull);
+	if (!opt_types_null)
+		opt_types = PointerGetDatum(type_list(DatumGetTextPP(opt_types)));
+	burst_max = column(row, 4, &burst_max_null);
+	burst_window = column(row, 5, &burst_window_null);
+	if (sources_null || burst_max_null || burst_window_null)
+		elog(ERROR, "score_inserted_activities found no tracked tables or burst settings");
 
 	{
 		Oid			types[1] = {TEXTARRAYOID};
@@ -264,16 +281,16 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 
 		row = select_one_row(merge_sql(trigger->tgargs), relid, small, 1, types, values, nulls);
 	}
-	lead_ids = column(row, 1, &isnull);
-	if (isnull)
+	lead_ids = column(row, 1, &lead_ids_null);
+	if (lead_ids_null)
 	{
 		/* no active model, or no row with a lead */
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
 	latest_opt = column(row, 2, &latest_opt_null);
-	first_at = column(row, 3, &isnull);
-	last_at = column(row, 4, &isnull);
+	first_at = column(row, 3, &first_at_null);
+	last_at = column(row, 4, &last_at_null);
 
 	if (!latest_opt_null)
 	{
@@ -283,15 +300,16 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 							  1, types, &latest_opt, NULL);
 	}
 
-	if (!isnull)
+	/* bursts are looked for around the new rows: not if none has a time */
+	if (!first_at_null && !last_at_null)
 	{
 		Oid			types[5] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID};
 		Datum		values[5] = {lead_ids, first_at, last_at, burst_window, burst_max};
 
 		row = select_one_row(burst_candidates_sql(activity_sources), InvalidOid, small,
 							 5, types, values, NULL);
-		candidates = column(row, 1, &isnull);
-		if (!isnull)
+		candidates = column(row, 1, &candidates_null);
+		if (!candidates_null)
 		{
 			Oid			search_types[3] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
 			Datum		search_values[3] = {candidates, first_at, last_at};

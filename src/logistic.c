@@ -22,9 +22,6 @@
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 
-PG_FUNCTION_INFO_V1(lead_scoring_logistic_regression);
-PG_FUNCTION_INFO_V1(lead_scoring_roc_auc);
-
 #define MAX_FEATURES 1000
 #define MAX_ITERATIONS 100
 #define STEP_TOLERANCE 1e-10
@@ -36,6 +33,7 @@ softplus(double eta)
 	return eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta));
 }
 
+/* The logistic function: the probability of log-odds eta. */
 static double
 sigmoid(double eta)
 {
@@ -48,6 +46,7 @@ typedef struct ScoreRank
 	bool		positive;
 } ScoreRank;
 
+/* Order scored items by score, for the AUC's ranks. */
 static int
 compare_scores(const void *a, const void *b)
 {
@@ -119,6 +118,7 @@ boolean_array(ArrayType *array, const char *what, int *n)
 }
 
 /* roc_auc(scores, won): area under the ROC curve of scores against outcomes. */
+PG_FUNCTION_INFO_V1(lead_scoring_roc_auc);
 Datum
 lead_scoring_roc_auc(PG_FUNCTION_ARGS)
 {
@@ -173,6 +173,7 @@ typedef struct TrainingData
 	bool	   *y;
 } TrainingData;
 
+/* The labels and the standardised feature matrix, checked, from the arrays given. */
 static TrainingData *
 training_data(ArrayType *labels_array, ArrayType *features)
 {
@@ -357,6 +358,7 @@ cholesky_solve(const double *l, int m, double *b)
  * logistic_regression(won, features, l2): the fitted model as the composite
  * lead_scoring.logistic_fit.
  */
+PG_FUNCTION_INFO_V1(lead_scoring_logistic_regression);
 Datum
 lead_scoring_logistic_regression(PG_FUNCTION_ARGS)
 {

@@ -20,8 +20,6 @@ PG_MODULE_MAGIC;
 /* Largest points, cap or bound a model may use, so that sums stay finite. */
 #define MAX_MODEL_NUMBER 1e12
 
-PG_FUNCTION_INFO_V1(lead_scoring_check_model);
-
 /* The cached model of one calling function (kept in fn_extra). */
 typedef struct ModelCache
 {
@@ -30,34 +28,6 @@ typedef struct ModelCache
 	char	   *bytes;
 	ScoringModel *model;
 } ModelCache;
-
-/* A JSON number as a finite double; false if it is out of double's range. */
-bool
-numeric_to_double(Numeric num, double *result)
-{
-	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-	char	   *end;
-
-	/* strtod, unlike numeric_float8, reports overflow instead of raising it */
-	*result = strtod(text, &end);
-	return *end == '\0' && !isnan(*result) && !isinf(*result);
-}
-
-/* A JSON number as an int64; false if it is not a whole number in range. */
-bool
-numeric_to_int64(Numeric num, int64 *result)
-{
-	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-	char	   *end;
-	long long	value;
-
-	errno = 0;
-	value = strtoll(text, &end, 10);
-	if (errno != 0 || *end != '\0' || end == text)
-		return false;
-	*result = (int64) value;
-	return true;
-}
 
 /* A JSON number as an int32 identifier, or an error naming it. */
 static int32
@@ -191,17 +161,17 @@ find_component(ScoringModel *model, JsonbContainer *rule, const char *what,
 	return -1;					/* keep compiler quiet */
 }
 
-/* An optional cap: positive and finite when given. */
+/* An optional cap of what 'label' names: positive and finite when given. */
 static bool
-get_cap(JsonbContainer *object, const char *what, int32 id, double *cap)
+get_cap(JsonbContainer *object, const char *label, double *cap)
 {
 	bool		present;
 
-	*cap = get_number(object, "max_points", psprintf("%s %d", what, id), false, &present);
+	*cap = get_number(object, "max_points", label, false, &present);
 	if (present && *cap <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %d: max_points must be positive", what, id),
+				 errmsg("%s: max_points must be positive", label),
 				 errdetail("A cap limits the size of a contribution in either direction.")));
 	return present;
 }
@@ -211,6 +181,7 @@ get_cap(JsonbContainer *object, const char *what, int32 id, double *cap)
 	for (uint32 i = 0, n_##i = (array) ? JsonContainerSize(array) : 0; \
 		 i < n_##i && ((elem) = getIthJsonbValueFromContainer((array), i)) != NULL; i++)
 
+/* Parse the components: names unique, each in a dimension, caps positive. */
 static void
 parse_components(ScoringModel *model, JsonbContainer *root)
 {
@@ -240,13 +211,7 @@ parse_components(ScoringModel *model, JsonbContainer *root)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("component \"%s\": unknown dimension \"%s\"", comp->name, dimension),
 					 errhint("A component's dimension is \"fit\" or \"engagement\".")));
-		comp->max_points = get_number(c, "max_points", psprintf("component \"%s\"", comp->name), false,
-									  &comp->has_cap);
-		if (comp->has_cap && comp->max_points <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("component \"%s\": max_points must be positive", comp->name),
-					 errdetail("A cap limits the size of a contribution in either direction.")));
+		comp->has_cap = get_cap(c, psprintf("component \"%s\"", comp->name), &comp->max_points);
 		for (int j = 0; j < model->ncomponents; j++)
 			if (strcmp(model->components[j].name, comp->name) == 0)
 				ereport(ERROR,
@@ -272,17 +237,40 @@ compare_activity_rules(const void *a, const void *b)
 	return (ra->rule_id > rb->rule_id) - (ra->rule_id < rb->rule_id);
 }
 
-static const ScoringModel *sort_model;	/* qsort has no context argument */
-
+/* Order indexes of activity rules by rule_id (qsort_arg: arg is the rules). */
 static int
-compare_rule_ids(const void *a, const void *b)
+compare_activity_rule_ids(const void *a, const void *b, void *arg)
 {
-	int32		ia = sort_model->activity_rules[*(const int *) a].rule_id;
-	int32		ib = sort_model->activity_rules[*(const int *) b].rule_id;
+	const ActivityRule *rules = arg;
+	int32		ia = rules[*(const int *) a].rule_id;
+	int32		ib = rules[*(const int *) b].rule_id;
 
 	return (ia > ib) - (ia < ib);
 }
 
+/* Order indexes of fit rules by rule_id (qsort_arg: arg is the rules). */
+static int
+compare_fit_rule_ids(const void *a, const void *b, void *arg)
+{
+	const FitRule *rules = arg;
+	int32		ia = rules[*(const int *) a].rule_id;
+	int32		ib = rules[*(const int *) b].rule_id;
+
+	return (ia > ib) - (ia < ib);
+}
+
+/* Indexes 0..n-1, to be sorted by rule_id. */
+static int *
+identity_permutation(int n)
+{
+	int		   *order = palloc(sizeof(int) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	return order;
+}
+
+/* Parse the activity rules, sorted by type, with their rule_id order. */
 static void
 parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 {
@@ -316,7 +304,7 @@ parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("activity rule %d: half-life must be positive", rule->rule_id),
 					 errhint("Leave the half-life empty for points that never decay.")));
-		rule->has_cap = get_cap(r, what, rule->rule_id, &rule->max_points);
+		rule->has_cap = get_cap(r, psprintf("%s %d", what, rule->rule_id), &rule->max_points);
 		props = get_key(r, "properties");
 		if (props != NULL)
 		{
@@ -334,12 +322,9 @@ parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 	qsort(model->activity_rules, model->nactivity_rules, sizeof(ActivityRule),
 		  compare_activity_rules);
 
-	model->rules_by_id = palloc(sizeof(int) * Max(model->nactivity_rules, 1));
-	for (int i = 0; i < model->nactivity_rules; i++)
-		model->rules_by_id[i] = i;
-	sort_model = model;
-	qsort(model->rules_by_id, model->nactivity_rules, sizeof(int), compare_rule_ids);
-	sort_model = NULL;
+	model->rules_by_id = identity_permutation(model->nactivity_rules);
+	qsort_arg(model->rules_by_id, model->nactivity_rules, sizeof(int), compare_activity_rule_ids,
+			  model->activity_rules);
 	for (int i = 1; i < model->nactivity_rules; i++)
 		if (model->activity_rules[model->rules_by_id[i]].rule_id ==
 			model->activity_rules[model->rules_by_id[i - 1]].rule_id)
@@ -360,6 +345,7 @@ get_scalar(JsonbValue *v, int32 id)
 	return *v;
 }
 
+/* Parse the fit rules, in the definition's order, with their rule_id order. */
 static void
 parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 {
@@ -444,13 +430,20 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("fit rule %d: unknown test \"%s\"", rule->rule_id, test),
 					 errhint("The tests are equals, in, between, matches and present.")));
-		for (int j = 0; j < model->nfit_rules; j++)
-			if (model->fit_rules[j].rule_id == rule->rule_id)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNIQUE_VIOLATION),
-						 errmsg("fit rule %d is defined twice", rule->rule_id)));
 		model->nfit_rules++;
 	}
+
+	/* the order model_features reports them in, and a check for duplicates */
+	model->fit_rules_by_id = identity_permutation(model->nfit_rules);
+	qsort_arg(model->fit_rules_by_id, model->nfit_rules, sizeof(int), compare_fit_rule_ids,
+			  model->fit_rules);
+	for (int i = 1; i < model->nfit_rules; i++)
+		if (model->fit_rules[model->fit_rules_by_id[i]].rule_id ==
+			model->fit_rules[model->fit_rules_by_id[i - 1]].rule_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("fit rule %d is defined twice",
+							model->fit_rules[model->fit_rules_by_id[i]].rule_id)));
 }
 
 /*
@@ -646,6 +639,7 @@ find_rule_by_id(const ScoringModel *model, int32 rule_id)
 }
 
 /* check_model(jsonb): the definition itself if valid, else an error. */
+PG_FUNCTION_INFO_V1(lead_scoring_check_model);
 Datum
 lead_scoring_check_model(PG_FUNCTION_ARGS)
 {

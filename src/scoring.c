@@ -16,11 +16,6 @@
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
 
-PG_FUNCTION_INFO_V1(lead_scoring_engagement_score);
-PG_FUNCTION_INFO_V1(lead_scoring_engagement_breakdown);
-PG_FUNCTION_INFO_V1(lead_scoring_fit_score);
-PG_FUNCTION_INFO_V1(lead_scoring_fit_breakdown);
-
 /* One rule's part of a score. */
 typedef struct Contribution
 {
@@ -33,6 +28,7 @@ typedef struct Contribution
 	double		points;			/* after the component cap */
 } Contribution;
 
+/* A value kept within -cap..+cap, if there is a cap. */
 static double
 clamp_to_cap(double value, bool has_cap, double cap)
 {
@@ -84,6 +80,7 @@ evaluation_instant(const EngagementState *state, TimestampTz as_of)
 	return at;
 }
 
+/* An error unless the state was built with the model's activity rules. */
 void
 check_state_matches_model(const EngagementState *state, const ScoringModel *model)
 {
@@ -127,6 +124,7 @@ evaluate_engagement(const EngagementState *state, const ScoringModel *model,
 }
 
 /* engagement_score(state, model, as_of): the capped, decayed engagement score. */
+PG_FUNCTION_INFO_V1(lead_scoring_engagement_score);
 Datum
 lead_scoring_engagement_score(PG_FUNCTION_ARGS)
 {
@@ -141,6 +139,7 @@ lead_scoring_engagement_score(PG_FUNCTION_ARGS)
 }
 
 /* engagement_breakdown(state, model, as_of): one row per rule with activities. */
+PG_FUNCTION_INFO_V1(lead_scoring_engagement_breakdown);
 Datum
 lead_scoring_engagement_breakdown(PG_FUNCTION_ARGS)
 {
@@ -279,6 +278,7 @@ evaluate_fit(const ScoringModel *model, Jsonb *attributes, Contribution *parts, 
 }
 
 /* fit_score(model, attributes): the capped fit score of a lead's attributes. */
+PG_FUNCTION_INFO_V1(lead_scoring_fit_score);
 Datum
 lead_scoring_fit_score(PG_FUNCTION_ARGS)
 {
@@ -293,6 +293,7 @@ lead_scoring_fit_score(PG_FUNCTION_ARGS)
 }
 
 /* fit_breakdown(model, attributes): one row per fit rule the lead passes. */
+PG_FUNCTION_INFO_V1(lead_scoring_fit_breakdown);
 Datum
 lead_scoring_fit_breakdown(PG_FUNCTION_ARGS)
 {
@@ -318,9 +319,8 @@ lead_scoring_fit_breakdown(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(lead_scoring_state_matches_model);
-
 /* state_matches_model(state, model): can the state be evaluated with the model? */
+PG_FUNCTION_INFO_V1(lead_scoring_state_matches_model);
 Datum
 lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
 {
@@ -330,24 +330,13 @@ lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(state->fingerprint == model->fingerprint);
 }
 
-PG_FUNCTION_INFO_V1(lead_scoring_model_features);
-
-static int
-compare_fit_rule_ids(const void *a, const void *b, void *arg)
-{
-	const FitRule *rules = (const FitRule *) arg;
-	int32		x = rules[*(const int *) a].rule_id;
-	int32		y = rules[*(const int *) b].rule_id;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * model_features(state, model, attributes, as_of): what training learns from.
  * One number per activity rule (its decayed activity count at as_of, before
  * points and caps) then one per fit rule (1 if the attributes pass, else 0),
  * each in rule_id order.  A null state or null attributes count as nothing.
  */
+PG_FUNCTION_INFO_V1(lead_scoring_model_features);
 Datum
 lead_scoring_model_features(PG_FUNCTION_ARGS)
 {
@@ -357,7 +346,6 @@ lead_scoring_model_features(PG_FUNCTION_ARGS)
 	Jsonb	   *attributes = NULL;
 	int			nfeatures;
 	Datum	   *values;
-	int		   *fit_order;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
@@ -396,15 +384,10 @@ lead_scoring_model_features(PG_FUNCTION_ARGS)
 		}
 	}
 
-	fit_order = palloc(sizeof(int) * Max(model->nfit_rules, 1));
-	for (int i = 0; i < model->nfit_rules; i++)
-		fit_order[i] = i;
-	qsort_arg(fit_order, model->nfit_rules, sizeof(int), compare_fit_rule_ids,
-			  model->fit_rules);
 	for (int i = 0; i < model->nfit_rules; i++)
 	{
 		bool		passed = attributes != NULL &&
-			fit_rule_matches(&model->fit_rules[fit_order[i]], attributes);
+			fit_rule_matches(&model->fit_rules[model->fit_rules_by_id[i]], attributes);
 
 		values[model->nactivity_rules + i] = Float8GetDatum(passed ? 1.0 : 0.0);
 	}

@@ -2,7 +2,9 @@
 # Every PL/pgSQL function of the extension through plpgsql_check (Debian's
 # postgresql-15-plpgsql-check): a trigger function against each trigger that
 # runs it, with that trigger's table and transition tables; the others as they
-# are. Any error fails the test; warnings are counted and listed.
+# are, with its security warnings. Any error fails the test; warnings are
+# counted and listed. (Its "extra" warnings are left out: they say only that
+# the OUT columns of RETURN QUERY EXECUTE cannot be seen statically.)
 #
 # Run inside a cluster: pg_virtualenv -t sh test/plpgsql_check.sh
 set -eu
@@ -37,7 +39,7 @@ SELECT c.level, r.function || coalesce(' on ' || r.tgrelid::regclass || ' (' || 
        coalesce('line ' || c.lineno || ': ', '') || c.message || coalesce(' (' || c.detail || ')', '')
   FROM runs r
  CROSS JOIN LATERAL plpgsql_check_function_tb(r.oid, coalesce(r.tgrelid, 0)::regclass, oldtable => r.tgoldtable, newtable => r.tgnewtable,
-                                              extra_warnings => true, security_warnings => true) c;
+                                              extra_warnings => false, security_warnings => true) c;
 SQL
 awk -F'|' '/^checked/ { print "   " $2 " PL/pgSQL functions checked, the trigger functions against each of their " $3 " triggers" }' "$WORK/report"
 errors=$(grep -c '^error' "$WORK/report" || true)

@@ -19,8 +19,8 @@ BEGIN
       SELECT lead_id FROM at_end
       UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE l.created_at < $6),
     end_grades AS (
-      SELECT lead_scoring.grade_index(coalesce(lead_scoring.fit_score($1, t.attributes), 0)
-               + coalesce(lead_scoring.engagement_score(e.engagement, $1, $6), 0), $3) AS g
+      SELECT lead_scoring.grade_index(lead_scoring.total_score(coalesce(lead_scoring.fit_score($1, t.attributes), 0),
+                                                               e.engagement, $1, $6), $3) AS g
         FROM known k LEFT JOIN at_end e USING (lead_id) LEFT JOIN attrs t USING (lead_id)),
     running AS (
       SELECT x.lead_id, x.occurred_at,
@@ -30,14 +30,14 @@ BEGIN
     reached AS (
       SELECT DISTINCT ON (r.lead_id) r.lead_id, g.g
         FROM running r LEFT JOIN attrs t USING (lead_id),
-             LATERAL lead_scoring.grade_index(coalesce(lead_scoring.fit_score($1, t.attributes), 0)
-               + coalesce(lead_scoring.engagement_score(r.engagement, $1, r.occurred_at), 0), $3) g(g)
+             LATERAL lead_scoring.grade_index(lead_scoring.total_score(coalesce(lead_scoring.fit_score($1, t.attributes), 0),
+                                                                       r.engagement, $1, r.occurred_at), $3) g(g)
        WHERE r.occurred_at >= $5 AND $4[g.g]
        ORDER BY r.lead_id, r.occurred_at),
     decisions AS (
       SELECT s.won, s.amount,
-             coalesce(lead_scoring.fit_score($1, s.attributes), 0)
-               + coalesce(lead_scoring.engagement_score(s.engagement, $1, s.decided_at), 0) AS score
+             lead_scoring.total_score(coalesce(lead_scoring.fit_score($1, s.attributes), 0),
+                                      s.engagement, $1, s.decided_at) AS score
         FROM lead_scoring.states_at_decision($1) s
        WHERE s.decided_at >= $5 AND s.decided_at < $6),
     decision_grades AS (SELECT d.*, lead_scoring.grade_index(d.score, $3) AS g FROM decisions d),

@@ -99,8 +99,8 @@ $$;
 COMMENT ON FUNCTION lead_scoring.rescore_changed_activities() IS
   'Trigger (AFTER UPDATE, DELETE or TRUNCATE, per statement): recomputes the engagement of the leads whose activities changed';
 
--- AFTER INSERT or UPDATE on leads: score the fit of new or changed leads.
-CREATE FUNCTION lead_scoring.score_lead_fit() RETURNS trigger
+-- AFTER INSERT on leads: score the fit of the new leads.
+CREATE FUNCTION lead_scoring.score_new_leads() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   lead_ids bigint[];
@@ -108,53 +108,70 @@ BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
-  IF TG_OP = 'INSERT' THEN
-    WITH scored AS (
-      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-      SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
-               lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
-        FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
-       ORDER BY n.lead_id
-      ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
-      RETURNING s.lead_id)
-    SELECT array_agg(lead_id) INTO lead_ids FROM scored;
-    INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
-    SELECT n.lead_id, 'opt_out', 'opted out (leads.opted_out)' FROM new_leads n WHERE n.opted_out
-    ON CONFLICT DO NOTHING;
-  ELSE
-    WITH scored AS (
-      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-      SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
-               lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
-        FROM new_leads n JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
-       WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
-             IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
-       ORDER BY n.lead_id
-      ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
-      RETURNING s.lead_id)
-    SELECT array_agg(lead_id) INTO lead_ids FROM scored;
-    INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
-    SELECT n.lead_id, 'opt_out', 'opted out (leads.opted_out)'
-      FROM new_leads n JOIN old_leads o USING (lead_id) WHERE n.opted_out AND NOT o.opted_out
-    ON CONFLICT DO NOTHING;
-    -- the lead itself took its opt-out back
-    UPDATE lead_scoring.suppressions s SET lifted_at = now(), lifted_by = current_user,
-           lift_reason = 'opted in (leads.opted_out set back to false)'
-      FROM new_leads n JOIN old_leads o USING (lead_id)
-     WHERE s.lead_id = n.lead_id AND s.kind = 'opt_out' AND s.lifted_at IS NULL
-       AND o.opted_out AND NOT n.opted_out;
-    lead_ids := lead_ids || ARRAY(SELECT n.lead_id FROM new_leads n JOIN old_leads o USING (lead_id)
-                                   WHERE n.opted_out IS DISTINCT FROM o.opted_out);
-  END IF;
-  IF lead_ids IS NOT NULL AND cardinality(lead_ids) > 0 THEN
+  WITH scored AS (
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
+    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
+             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+      FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
+     ORDER BY n.lead_id
+    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
+    RETURNING s.lead_id)
+  SELECT array_agg(lead_id) INTO lead_ids FROM scored;
+  INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
+  SELECT n.lead_id, 'opt_out', 'opted out (leads.opted_out)' FROM new_leads n WHERE n.opted_out
+  ON CONFLICT DO NOTHING;
+  IF lead_ids IS NOT NULL THEN
     PERFORM lead_scoring.find_bogus_leads(lead_ids);
     PERFORM lead_scoring.hand_off(lead_ids, 'fit');
   END IF;
   RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION lead_scoring.score_lead_fit() IS
-  'Trigger (AFTER INSERT or UPDATE on leads, per statement): scores the fit of new and changed leads, suppresses bogus and opted-out ones, and hands off those that became sales-ready';
+COMMENT ON FUNCTION lead_scoring.score_new_leads() IS
+  'Trigger (AFTER INSERT on leads, per statement): scores the fit of new leads, suppresses bogus and opted-out ones, and hands off those that are sales-ready';
+
+-- AFTER UPDATE on leads: score the fit of the leads whose attributes changed,
+-- and follow their opt-outs.
+CREATE FUNCTION lead_scoring.score_changed_leads() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  lead_ids bigint[];
+BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
+  WITH scored AS (
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
+    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
+             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+      FROM new_leads n JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
+     WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
+           IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
+     ORDER BY n.lead_id
+    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
+    RETURNING s.lead_id)
+  SELECT array_agg(lead_id) INTO lead_ids FROM scored;
+  INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
+  SELECT n.lead_id, 'opt_out', 'opted out (leads.opted_out)'
+    FROM new_leads n JOIN old_leads o USING (lead_id) WHERE n.opted_out AND NOT o.opted_out
+  ON CONFLICT DO NOTHING;
+  -- the lead itself took its opt-out back
+  UPDATE lead_scoring.suppressions s SET lifted_at = now(), lifted_by = current_user,
+         lift_reason = 'opted in (leads.opted_out set back to false)'
+    FROM new_leads n JOIN old_leads o USING (lead_id)
+   WHERE s.lead_id = n.lead_id AND s.kind = 'opt_out' AND s.lifted_at IS NULL
+     AND o.opted_out AND NOT n.opted_out;
+  lead_ids := lead_ids || ARRAY(SELECT n.lead_id FROM new_leads n JOIN old_leads o USING (lead_id)
+                                 WHERE n.opted_out IS DISTINCT FROM o.opted_out);
+  IF cardinality(lead_ids) > 0 THEN
+    PERFORM lead_scoring.find_bogus_leads(lead_ids);
+    PERFORM lead_scoring.hand_off(lead_ids, 'fit');
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.score_changed_leads() IS
+  'Trigger (AFTER UPDATE on leads, per statement): scores the fit of leads whose attributes changed, follows their opt-outs and opt-ins, suppresses bogus ones, and hands off those that became sales-ready';
 
 CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
@@ -168,10 +185,10 @@ COMMENT ON FUNCTION lead_scoring.forget_deleted_leads() IS
 
 CREATE TRIGGER score_new_leads AFTER INSERT ON lead_scoring.leads
   REFERENCING NEW TABLE AS new_leads
-  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_lead_fit();
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_new_leads();
 CREATE TRIGGER score_changed_leads AFTER UPDATE ON lead_scoring.leads
   REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
-  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_lead_fit();
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_changed_leads();
 CREATE TRIGGER forget_deleted_leads AFTER DELETE ON lead_scoring.leads
   REFERENCING OLD TABLE AS old_leads
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.forget_deleted_leads();

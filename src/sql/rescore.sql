@@ -48,9 +48,9 @@ BEGIN
     before AS (
       SELECT s.lead_id, t.grades[g] AS grade, t.sales_ready[g] AS sales_ready
         FROM lead_scoring.lead_scores s, t,
-             LATERAL lead_scoring.grade_index(s.fit_score + coalesce(
-               CASE WHEN lead_scoring.state_matches_model(s.engagement, $2)
-                    THEN lead_scoring.engagement_score(s.engagement, $2, now()) END, 0), t.min_scores) g),
+             LATERAL lead_scoring.grade_index(lead_scoring.total_score(s.fit_score,
+               CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
+               t.min_scores) g),
     fresh AS (
       SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
         FROM (%s) a WHERE a.lead_id IS NOT NULL GROUP BY a.lead_id),
@@ -67,7 +67,7 @@ BEGIN
        ORDER BY e.lead_id
       ON CONFLICT (lead_id) DO UPDATE
          SET fit_score = excluded.fit_score, engagement = excluded.engagement, scored_at = excluded.scored_at
-      RETURNING s.lead_id, s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, $1, now()), 0) AS total),
+      RETURNING s.lead_id, lead_scoring.total_score(s.fit_score, s.engagement, $1, now()) AS total),
     after AS (
       SELECT w.lead_id, t.grades[g] AS grade, t.sales_ready[g] AS sales_ready
         FROM written w, t, LATERAL lead_scoring.grade_index(w.total, t.min_scores) g)

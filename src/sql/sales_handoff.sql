@@ -11,17 +11,20 @@ $$;
 COMMENT ON FUNCTION lead_scoring.thresholds_in_force() IS
   'The grade thresholds in force, best grade first, as JSON: what claims, the audit and handoffs record';
 
--- What scoring said about a lead at this instant, as stored with claims and handoffs.
-CREATE FUNCTION lead_scoring.score_snapshot(lead_id bigint,
-  OUT fit_score double precision, OUT engagement_score double precision,
-  OUT total_score double precision, OUT grade text, OUT sales_ready boolean,
-  OUT thresholds jsonb, OUT model_id integer, OUT model_name text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+-- What scoring says of a lead now, as claims, the audit and handoffs record it:
+-- the one definition of a snapshot. Inlined (a standard body, no SET clause),
+-- so that hand_off takes the snapshots of many leads in one query.
+CREATE FUNCTION lead_scoring.score_snapshot(lead_id bigint)
+RETURNS TABLE (fit_score double precision, engagement_score double precision,
+               total_score double precision, grade text, sales_ready boolean,
+               thresholds jsonb, model_id integer, model_name text)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
   SELECT g.fit_score, g.engagement_score, g.total_score, g.grade, g.sales_ready,
          lead_scoring.thresholds_in_force(), m.model_id, m.name
     FROM lead_scoring.lead_grades g, lead_scoring.active_model m
-   WHERE g.lead_id = $1
-$$;
+   WHERE g.lead_id = score_snapshot.lead_id;
+END;
 COMMENT ON FUNCTION lead_scoring.score_snapshot(bigint) IS
   'A lead''s scores and grade now, with the thresholds and model in force: what claims and handoffs record';
 
@@ -242,10 +245,10 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- Hand off the given leads (all if null) that are sales-ready now, not suppressed
 -- and not already handed off; forget the handoff of those no longer sales-ready,
 -- so that they are handed off again if they come back.
--- Only a lead whose score crossed the lowest sales-ready score one way or the
--- other since it was last handed off (or was suppressed since) can change
--- hands: those are found first, with a kept plan on lead_scores, and only they
--- are graded through lead_grades. Most activities change nothing.
+-- Of the given leads, only one whose sales-readiness changed since it was last
+-- handed off (or was suppressed since) can change hands: those are found
+-- first, with a kept plan, and only they go through the statements below.
+-- Most activities change nothing.
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
@@ -253,16 +256,10 @@ DECLARE
 BEGIN
   IF lead_ids IS NOT NULL THEN
     lead_ids := ARRAY(
-      SELECT s.lead_id
-        FROM lead_scoring.lead_scores s, lead_scoring.active_model m
-       WHERE s.lead_id = ANY (lead_ids)
-         AND (s.handed_off IS DISTINCT FROM coalesce(
-                s.fit_score + coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
-                >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
-                                ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
-                      FROM lead_scoring.grades g), false)
-              OR s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
-                                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
+      SELECT g.lead_id
+        FROM lead_scoring.lead_grades g JOIN lead_scoring.lead_scores s USING (lead_id)
+       WHERE g.lead_id = ANY (lead_ids)
+         AND (s.handed_off IS DISTINCT FROM g.sales_ready OR s.handed_off AND g.suppressed));
     IF cardinality(lead_ids) = 0 THEN
       RETURN 0;
     END IF;
@@ -276,11 +273,12 @@ BEGIN
      AND (NOT g.sales_ready OR g.suppressed)$q$ USING lead_ids;
   EXECUTE $q$
   WITH ready AS (
-    SELECT g.lead_id, g.fit_score, g.engagement_score, g.total_score, g.grade, m.model_id, m.name
-      FROM lead_scoring.lead_grades g
-      JOIN lead_scoring.lead_scores s USING (lead_id)
-     CROSS JOIN lead_scoring.active_model m
-     WHERE ($1 IS NULL OR g.lead_id = ANY ($1)) AND g.sales_ready AND NOT g.suppressed AND NOT s.handed_off),
+    SELECT s.lead_id, snap.*
+      FROM lead_scoring.lead_scores s
+     CROSS JOIN LATERAL lead_scoring.score_snapshot(s.lead_id) snap
+     WHERE ($1 IS NULL OR s.lead_id = ANY ($1)) AND snap.sales_ready AND NOT s.handed_off
+       AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
+                        WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)),
   -- NOT handed_off is checked again on the locked row: a concurrent writer that
   -- handed the lead off first wins, and this one records nothing for it
   marked AS (
@@ -291,7 +289,7 @@ BEGIN
     INSERT INTO lead_scoring.handoffs (lead_id, cause, fit_score, engagement_score, total_score, grade,
                                        thresholds, model_id, model_name)
     SELECT r.lead_id, $2, r.fit_score, r.engagement_score, r.total_score, r.grade,
-           lead_scoring.thresholds_in_force(), r.model_id, r.name
+           r.thresholds, r.model_id, r.model_name
       FROM ready r JOIN marked USING (lead_id) ORDER BY r.lead_id
     RETURNING *)
   SELECT count(pg_notify('lead_scoring_handoff', jsonb_build_object(

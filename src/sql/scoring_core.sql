@@ -62,6 +62,16 @@ RETURNS double precision AS 'MODULE_PATHNAME', 'lead_scoring_engagement_score'
 COMMENT ON FUNCTION lead_scoring.engagement_score(lead_scoring.engagement_state, jsonb, timestamptz) IS
   'Engagement score of a state at as_of (default now): points decayed by half-life, then capped per rule and per component. Evaluated at the latest counted activity if that is after as_of';
 
+-- A lead's total score: the one formula every view, trigger, rescore and
+-- backtest grades. SQL with a standard body and no SET clause, so that it is
+-- inlined into the queries that call it, bound to its objects when created.
+CREATE FUNCTION lead_scoring.total_score(fit_score double precision, engagement lead_scoring.engagement_state,
+                                         model jsonb, as_of timestamptz)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN fit_score + coalesce(lead_scoring.engagement_score(engagement, model, as_of), 0);
+COMMENT ON FUNCTION lead_scoring.total_score(double precision, lead_scoring.engagement_state, jsonb, timestamptz) IS
+  'A lead''s total score at as_of: its fit score plus its engagement decayed to as_of under the model (none counts 0)';
+
 CREATE FUNCTION lead_scoring.state_matches_model(state lead_scoring.engagement_state, model jsonb)
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_state_matches_model'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -45,6 +45,14 @@ END
 $$;
 COMMENT ON FUNCTION lead_scoring.setting(text) IS 'The value in force of a setting';
 
+-- The one reading of a list setting (opt_out_activity_types, opt_in_activity_types),
+-- in C, where the insert trigger reads the lists too.
+CREATE FUNCTION lead_scoring.type_list(setting_value text) RETURNS text[]
+  AS 'MODULE_PATHNAME', 'lead_scoring_type_list'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.type_list(text) IS
+  'The activity types of a comma-separated setting such as opt_out_activity_types, spaces ignored';
+
 CREATE FUNCTION lead_scoring.update_setting() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN

@@ -151,13 +151,13 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = of
   INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
   SELECT key::bigint, 'opt_out', format('opted out (%s activity)', value)
     FROM jsonb_each_text($1)
-   WHERE value = ANY (string_to_array(replace(lead_scoring.setting('opt_out_activity_types'), ' ', ''), ','))
+   WHERE value = ANY (lead_scoring.type_list(lead_scoring.setting('opt_out_activity_types')))
   ON CONFLICT DO NOTHING;
   UPDATE lead_scoring.suppressions s
      SET lifted_at = now(), lifted_by = current_user, lift_reason = format('opted in (%s activity)', o.value)
     FROM jsonb_each_text($1) o
    WHERE s.lead_id = o.key::bigint AND s.kind = 'opt_out' AND s.lifted_at IS NULL
-     AND o.value = ANY (string_to_array(replace(lead_scoring.setting('opt_in_activity_types'), ' ', ''), ','));
+     AND o.value = ANY (lead_scoring.type_list(lead_scoring.setting('opt_in_activity_types')));
 $$;
 COMMENT ON FUNCTION lead_scoring.apply_opt_activities(jsonb) IS
   'Suppresses leads whose latest opt activity is an opt-out, and lifts the opt-out of those whose latest is an opt-in';

@@ -11,7 +11,7 @@ CREATE VIEW lead_scoring.lead_grades AS
 SELECT s.lead_id, l.email, l.company,
        s.fit_score,
        e.engagement_score,
-       s.fit_score + e.engagement_score AS total_score,
+       lead_scoring.total_score(s.fit_score, s.engagement, m.definition, now()) AS total_score,
        t.grades[g] AS grade,
        coalesce(t.sales_ready[g], false) AS sales_ready,
        lead_scoring.latest_activity_at(s.engagement) AS last_activity_at,
@@ -24,7 +24,8 @@ SELECT s.lead_id, l.email, l.company,
  CROSS JOIN lead_scoring.grade_thresholds t
  CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
                               AS engagement_score) e
- CROSS JOIN LATERAL lead_scoring.grade_index(s.fit_score + e.engagement_score, t.min_scores) g;
+ CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.total_score(s.fit_score, s.engagement, m.definition, now()),
+                                             t.min_scores) g;
 COMMENT ON VIEW lead_scoring.lead_grades IS 'Every lead''s scores and grade as of now, under the active model and current thresholds';
 COMMENT ON COLUMN lead_scoring.lead_grades.lead_id IS 'Lead identifier';
 COMMENT ON COLUMN lead_scoring.lead_grades.email IS 'Email address (empty for leads only seen in a tracked activity table)';
@@ -47,8 +48,8 @@ WITH graded AS (
   SELECT lead_scoring.grade_index(x.total_score, (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))
            AS position,
          count(*) AS leads, min(x.total_score) AS lowest_score, max(x.total_score) AS highest_score
-    FROM (SELECT s.fit_score + coalesce(lead_scoring.engagement_score(
-                   s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now()), 0) AS total_score
+    FROM (SELECT lead_scoring.total_score(s.fit_score, s.engagement,
+                                          (SELECT m.definition FROM lead_scoring.active_model m), now()) AS total_score
             FROM lead_scoring.lead_scores s
            WHERE EXISTS (SELECT FROM lead_scoring.active_model)
              AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
@@ -129,16 +130,21 @@ $$;
 COMMENT ON FUNCTION lead_scoring.explain_score(bigint, timestamptz) IS
   'Breakdown of one lead''s score at as_of (default now): one row per contributing rule; points add up to the score';
 
+-- lead_grades at as_of, for one lead. (A function inlined into lead_grades
+-- would have its tables read with the rights of the view's reader, not of the
+-- view's owner: lead_grades writes its query out.)
 CREATE FUNCTION lead_scoring.lead_score(lead_id bigint, as_of timestamptz DEFAULT now(),
   OUT fit_score double precision, OUT engagement_score double precision,
   OUT total_score double precision, OUT grade text, OUT sales_ready boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-  SELECT s.fit_score, e.score, s.fit_score + e.score, t.grades[g], coalesce(t.sales_ready[g], false)
+  SELECT s.fit_score, e.score, lead_scoring.total_score(s.fit_score, s.engagement, m.definition, $2),
+         t.grades[g], coalesce(t.sales_ready[g], false)
     FROM lead_scoring.lead_scores s
     JOIN lead_scoring.active_model m ON true
    CROSS JOIN lead_scoring.grade_thresholds t
    CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, $2), 0) AS score) e
-   CROSS JOIN LATERAL lead_scoring.grade_index(s.fit_score + e.score, t.min_scores) g
+   CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.total_score(s.fit_score, s.engagement, m.definition, $2),
+                                               t.min_scores) g
    WHERE s.lead_id = $1
 $$;
 COMMENT ON FUNCTION lead_scoring.lead_score(bigint, timestamptz) IS

@@ -1,0 +1,75 @@
+# Builds an update script from its delta, so that no definition is written
+# twice: the delta (src/sql/updates/lead_scoring--A--B.sql.in) says what
+# changed, and takes the new definitions from the concern files.
+#
+#   awk -v delta=DELTA -f expand.awk CONCERN_FILES... DELTA > lead_scoring--A--B.sql
+#
+# The concern files are cut into statements, each with the comment lines just
+# above it. In the delta, a line "--@ NAME" becomes every statement that
+# creates NAME or comments on it (a function, view, table, type or aggregate,
+# or the triggers named NAME), in the order of the concern files, with
+# CREATE FUNCTION and CREATE VIEW made CREATE OR REPLACE. Other lines are
+# copied. A NAME that matches nothing is an error.
+
+function flush_statement() {
+	if (body != "") {
+		n++
+		statement[n] = comments body
+		head[n] = first
+	}
+	comments = ""; body = ""; first = ""
+}
+
+FILENAME != delta {
+	line = $0
+	if (body == "") {
+		if (line ~ /^--/) { comments = comments line "\n"; next }
+		if (line ~ /^[ \t]*$/) { comments = ""; next }
+		first = line
+	}
+	body = body line "\n"
+	# a semicolon inside $$ ... $$ or '...' ends nothing (function bodies
+	# quote with $$; other quotes inside them do not count)
+	if (index(line, "$$")) {
+		if (gsub(/\$\$/, "&", line) % 2) dollar = !dollar
+	} else if (!dollar && gsub(/'/, "&", line) % 2) {
+		quoted = !quoted
+	}
+	# a SQL-standard body (BEGIN ATOMIC ... END) ends at its END
+	if (!dollar && !quoted && line ~ /BEGIN ATOMIC/) atomic = 1
+	if (atomic) {
+		if (line ~ /^END;[ \t]*$/) { atomic = 0; flush_statement() }
+	} else if (!dollar && !quoted && line ~ /;[ \t]*$/) {
+		flush_statement()
+	}
+	next
+}
+
+/^--@ / {
+	name = $2
+	pattern = name
+	gsub(/\./, "\\.", pattern)
+	found = 0
+	for (i = 1; i <= n; i++) {
+		if (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|VIEW|TABLE|TYPE|AGGREGATE|COLUMN)) " pattern "([ (.;]|$)") \
+		    || head[i] ~ ("^CREATE (CONSTRAINT )?TRIGGER " pattern " ")) {
+			s = statement[i]
+			sub(/\nCREATE FUNCTION /, "\nCREATE OR REPLACE FUNCTION ", s)
+			sub(/^CREATE FUNCTION /, "CREATE OR REPLACE FUNCTION ", s)
+			sub(/\nCREATE VIEW /, "\nCREATE OR REPLACE VIEW ", s)
+			sub(/^CREATE VIEW /, "CREATE OR REPLACE VIEW ", s)
+			printf "%s", s
+			found++
+		}
+	}
+	if (!found) {
+		print "expand.awk: " FILENAME ":" FNR ": nothing in the concern files defines " name > "/dev/stderr"
+		failed = 1
+		exit 1
+	}
+	next
+}
+
+{ print }
+
+END { if (failed) exit 1 }
