@@ -54,6 +54,10 @@ SELECT as_of, lead_scoring.engagement_score(st, m.def, as_of) AS score
 SELECT as_of, lead_scoring.engagement_score(st, m.def, as_of) AS score
   FROM states, m, unnest(ARRAY['2026-01-10', '2026-01-11']::timestamptz[]) AS as_of
  WHERE lead = 2 ORDER BY as_of;
+-- Its total score with a fit of 12.5 is 12.5 + 8.75 on Jan 11; with no state, the fit alone.
+SELECT lead_scoring.total_score(12.5, st, m.def, '2026-01-11') AS with_state,
+       lead_scoring.total_score(12.5, NULL, m.def, '2026-01-11') AS without_state
+  FROM states, m WHERE lead = 2;
 
 -- Lead 3: rule 1 has 3 visits = 30, capped to 15; rule 2 gives 20; web = 35, capped to 30.
 -- The capped component shares its 30 in proportion: 15*30/35 and 20*30/35.

@@ -75,6 +75,7 @@ SELECT rep, claims, cherry_picks, denied, cherry_pick_share FROM lead_scoring.ch
 -- Handoffs: leads that become sales-ready are handed off once, with a cause.
 SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY handoff_id;
 -- two pricing-page visits lift 102 from 50 to 70 (web capped at 40, minus its unsubscribe): an activity handoff
+-- (at now(): visits never decay, so when does not matter)
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
 VALUES (102, 'web_visit', now(), '{"page": "pricing"}'), (102, 'web_visit', now(), '{"page": "pricing"}');
 SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY handoff_id;

@@ -17,7 +17,7 @@ INSERT INTO lead_scoring.leads (lead_id, email, first_name, last_name, attribute
   (203, 'x@Mailinator.com', 'Throw', 'Away', '{"title": "VP"}'),
   (204, 'kim@good.example', 'Kim', 'Lee', '{"title": "VP"}');
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
-SELECT l, 'web_visit', now() - interval '1 hour', '{"page": "pricing"}' FROM generate_series(201, 204) l;
+SELECT l, 'web_visit', now() - interval '1 hour', '{"page": "pricing"}' FROM generate_series(201, 204) l;  -- visits never decay here
 SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads ORDER BY lead_id;
 -- their scores are kept, they are marked suppressed, and only 204 was handed off
 SELECT lead_id, round(total_score::numeric, 1) AS total, grade, suppressed FROM lead_scoring.lead_grades
@@ -61,6 +61,7 @@ SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id IN
 UPDATE lead_scoring.settings SET value = NULL WHERE name IN ('burst_max_activities', 'burst_window');
 
 -- Opt-out: an opt_out activity suppresses for good; only the lead takes it back.
+-- (These activities happen at now(): only their order matters, and no rule scores them.)
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (204, 'opt_out', now());
 SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 204 ORDER BY kind;
 SELECT lead_scoring.restore_lead(204);
@@ -71,6 +72,15 @@ UPDATE lead_scoring.leads SET opted_out = true WHERE lead_id = 202;
 SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 202 ORDER BY kind;
 UPDATE lead_scoring.leads SET opted_out = false WHERE lead_id = 202;
 SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id = 202;
+-- The type lists are comma-separated, spaces ignored, read alike by SQL and by the trigger.
+SELECT lead_scoring.type_list('opt_out, do_not_contact ,gdpr_erasure') AS types,
+       lead_scoring.type_list('') AS no_types, lead_scoring.type_list('a,,b') AS with_an_empty_one;
+UPDATE lead_scoring.settings SET value = 'opt_out, do_not_contact' WHERE name = 'opt_out_activity_types';
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (204, 'do_not_contact', now());
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 204;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (204, 'opt_in', now());
+SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id = 204;
+UPDATE lead_scoring.settings SET value = NULL WHERE name = 'opt_out_activity_types';
 
 -- Manual suppression and restore.
 SELECT lead_scoring.suppress_lead(101, 'competitor') IS NOT NULL AS suppressed;

@@ -71,7 +71,7 @@ SELECT array_agg(grade ORDER BY min_score) AS grades,
        array_agg(min_score ORDER BY min_score) AS min_scores,
        array_agg(sales_ready ORDER BY min_score) AS sales_ready
   FROM lead_scoring.grades;
-COMMENT ON VIEW lead_scoring.grade_thresholds IS 'The grades as three arrays sorted by min_score, as lead_scoring.grade_of takes them';
+COMMENT ON VIEW lead_scoring.grade_thresholds IS 'The grades as three arrays sorted by min_score: grade_index(score, min_scores) is the position of the grade a score earns';
 COMMENT ON COLUMN lead_scoring.grade_thresholds.grades IS 'Grade names, lowest first';
 COMMENT ON COLUMN lead_scoring.grade_thresholds.min_scores IS 'Their min_score, ascending';
 COMMENT ON COLUMN lead_scoring.grade_thresholds.sales_ready IS 'Whether each is sales-ready';

@@ -247,19 +247,28 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- so that they are handed off again if they come back.
 -- Of the given leads, only one whose sales-readiness changed since it was last
 -- handed off (or was suppressed since) can change hands: those are found
--- first, with a kept plan, and only they go through the statements below.
--- Most activities change nothing.
+-- first, with a cheap plan on lead_scores, and only they are graded through
+-- lead_grades below. Most activities change nothing.
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   handed bigint;
 BEGIN
   IF lead_ids IS NOT NULL THEN
+    -- sales-ready is a total at or above the lowest sales-ready min_score
+    -- (check_grades keeps the sales-ready grades the best-ranked), which is
+    -- cheaper to plan on every call than grading through lead_grades
     lead_ids := ARRAY(
-      SELECT g.lead_id
-        FROM lead_scoring.lead_grades g JOIN lead_scoring.lead_scores s USING (lead_id)
-       WHERE g.lead_id = ANY (lead_ids)
-         AND (s.handed_off IS DISTINCT FROM g.sales_ready OR s.handed_off AND g.suppressed));
+      SELECT s.lead_id
+        FROM lead_scoring.lead_scores s, lead_scoring.active_model m
+       WHERE s.lead_id = ANY (lead_ids)
+         AND (s.handed_off IS DISTINCT FROM coalesce(
+                lead_scoring.total_score(s.fit_score, s.engagement, m.definition, now())
+                >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
+                                ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
+                      FROM lead_scoring.grades g), false)
+              OR s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
+                                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
     IF cardinality(lead_ids) = 0 THEN
       RETURN 0;
     END IF;
