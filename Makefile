@@ -3,7 +3,7 @@ EXTENSION = lead_scoring
 
 MODULE_big = lead_scoring
 OBJS = src/json_numbers.o src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o \
-	src/logistic.o src/settings.o src/live_trigger.o
+	src/logistic.o src/settings.o src/acting_role.o src/tracked_tables.o src/live_trigger.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The version being built (default_version in the control file).
@@ -11,7 +11,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).
 # Its install script is built from one file per concern, in this order; each
 # object of the extension is defined once, in its concern's file.
 EXTENSION_SQL = $(addprefix src/sql/, \
-	header.sql types.sql scoring_core.sql model_tables.sql grades.sql lead_tables.sql \
+	header.sql session.sql types.sql scoring_core.sql model_tables.sql grades.sql lead_tables.sql \
 	live_scoring.sql rescore.sql settings.sql suppression.sql views.sql sales_handoff.sql \
 	outcomes.sql sales_views.sql model_versions.sql calibration.sql training.sql backtest.sql \
 	explanations.sql roles.sql config_dump.sql)

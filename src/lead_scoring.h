@@ -146,6 +146,11 @@ extern EngagementState *accum_to_state(const EngagementAccum *accum);
 extern void validate_engagement_state(const EngagementState *state, Size size);
 extern double decay_factor(double half_life, TimestampTz from, TimestampTz to);
 
+/* tracked_tables.c: the lead, type, time and properties columns */
+#define TRACKED_COLUMNS 4
+extern char *tracked_table_problem(Oid relid, const char *const columns[TRACKED_COLUMNS],
+								   int *sqlstate);
+
 /* settings.c */
 extern ArrayType *type_list(text *setting_value);
 

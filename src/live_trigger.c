@@ -134,8 +134,9 @@ column(HeapTuple row, int n, bool *isnull)
 }
 
 /*
- * Whether a dump is loading, the tracked tables as one query, and the
- * settings: the opt-out and opt-in types as one list, then the burst ones.
+ * Whether a dump is loading, the tracked tables as one query, the settings
+ * (the opt-out and opt-in types as one list, then the burst ones), and
+ * whether the table ($1) is tracked with these columns ($2 to $5).
  * Only what every installed version of the SQL has, so that new binaries
  * score inserts until ALTER EXTENSION lead_scoring UPDATE is run.
  */
@@ -144,7 +145,10 @@ static const char *const settings_sql =
 "       max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
 "       max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types'),"
 "       max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint,"
-"       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval"
+"       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval,"
+"       EXISTS (SELECT FROM lead_scoring.tracked_tables t"
+"                WHERE t.activity_table = $1 AND t.lead_column = $2 AND t.type_column = $3"
+"                  AND t.time_column = $4 AND coalesce(t.properties_column, '') = $5)"
 "  FROM lead_scoring.settings s";
 
 /*
@@ -211,6 +215,9 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	Oid			relid;
 	bool		small;
 	HeapTuple	row;
+	char	   *problem;
+	int			sqlstate;
+	bool		tracked_null;
 	bool		loading_null;
 	bool		sources_null;
 	char	   *activity_sources;
@@ -258,7 +265,33 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "could not register the transition table of score_inserted_activities");
 
-	row = select_one_row(settings_sql, InvalidOid, true, 0, NULL, NULL, NULL);
+	/*
+	 * The trigger runs with the owner's rights: it reads the new rows only of
+	 * a table track() checked and recorded with these columns, and only while
+	 * their types are still built-in ones (a type of the caller's making
+	 * would have the owner run the caller's casts).
+	 */
+	problem = tracked_table_problem(relid, (const char *const *) trigger->tgargs, &sqlstate);
+	if (problem != NULL)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("cannot score the rows inserted into %s: %s",
+						RelationGetRelationName(trigdata->tg_relation), problem),
+				 errhint("Give the column its type back, or track the table again with lead_scoring.track().")));
+	{
+		Oid			types[5] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID};
+		Datum		values[5];
+
+		values[0] = ObjectIdGetDatum(relid);
+		for (int i = 0; i < TRACKED_COLUMNS; i++)
+			values[i + 1] = DirectFunctionCall1(namein, CStringGetDatum(trigger->tgargs[i]));
+		row = select_one_row(settings_sql, InvalidOid, true, 5, types, values, NULL);
+	}
+	if (!DatumGetBool(column(row, 6, &tracked_null)) || tracked_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("score_inserted_activities() fires only on tables tracked with lead_scoring.track(), not on %s",
+						RelationGetRelationName(trigdata->tg_relation))));
 	if (DatumGetBool(column(row, 1, &loading_null)) && !loading_null)
 	{
 		/* restoring a dump: data as dumped; rescore() follows */

@@ -201,11 +201,14 @@ attribute_number(const JsonbValue *v, double *result)
 		char		buf[64];
 		char	   *end;
 
-		/* plain decimal notation only: no hex, no "inf" or "nan" */
-		if (strspn(v->val.string.val, "0123456789+-.eE ") < (size_t) v->val.string.len)
-			return false;
+		/*
+		 * plain decimal notation only: no hex, no "inf" or "nan" (checked on
+		 * the copy: a jsonb string is not terminated)
+		 */
 		memcpy(buf, v->val.string.val, v->val.string.len);
 		buf[v->val.string.len] = '\0';
+		if (strspn(buf, "0123456789+-.eE ") < (size_t) v->val.string.len)
+			return false;
 		*result = strtod(buf, &end);
 		while (*end == ' ')
 			end++;

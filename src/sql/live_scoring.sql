@@ -17,10 +17,52 @@ COMMENT ON COLUMN lead_scoring.tracked_tables.time_column IS 'Its column holding
 COMMENT ON COLUMN lead_scoring.tracked_tables.properties_column IS 'Its jsonb column of properties rules can match; empty if none';
 COMMENT ON COLUMN lead_scoring.tracked_tables.tracked_at IS 'When tracking started';
 
--- One SELECT over every tracked table, with the standard column names.
+-- What a tracked table must be: C, so that the insert trigger checks it too.
+CREATE FUNCTION lead_scoring.tracked_table_problem(activity_table oid, lead_column name, type_column name,
+                                                   time_column name, properties_column name)
+RETURNS text AS 'MODULE_PATHNAME', 'lead_scoring_tracked_table_problem'
+  LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.tracked_table_problem(oid, name, name, name, name) IS
+  'Why these columns of this table cannot be tracked (not a permanent table, a column missing, or not of a built-in type that fits), or null if they can';
+CREATE FUNCTION lead_scoring.check_tracked_table(activity_table oid, lead_column name, type_column name,
+                                                 time_column name, properties_column name)
+RETURNS void AS 'MODULE_PATHNAME', 'lead_scoring_check_tracked_table'
+  LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.check_tracked_table(oid, name, name, name, name) IS
+  'Raises the error tracked_table_problem describes, if any';
+
+-- Whoever writes tracked_tables (track(), or a superuser by hand), only a
+-- table that fits gets in: every query of the owner's rights reads it.
+CREATE FUNCTION lead_scoring.check_tracked_table_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.check_tracked_table(NEW.activity_table, NEW.lead_column, NEW.type_column,
+                                           NEW.time_column, NEW.properties_column);
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.check_tracked_table_row() IS
+  'Trigger (before insert or update on tracked_tables): refuses a relation that is not a permanent table, or columns that do not fit';
+CREATE TRIGGER check_tracked_table_row BEFORE INSERT OR UPDATE ON lead_scoring.tracked_tables
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.check_tracked_table_row();
+
+-- One SELECT over every tracked table, with the standard column names. A
+-- table that no longer fits (a column renamed, retyped or dropped) is left
+-- out with a warning: it is not read with the owner's rights, and it does not
+-- stop the others.
 CREATE FUNCTION lead_scoring.activity_sources_sql() RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  t record;
 BEGIN
+  FOR t IN SELECT x.activity_table, p.problem
+             FROM lead_scoring.tracked_tables x
+            CROSS JOIN LATERAL (SELECT lead_scoring.tracked_table_problem(x.activity_table, x.lead_column, x.type_column,
+                                                                          x.time_column, x.properties_column) AS problem) p
+            WHERE p.problem IS NOT NULL LOOP
+    RAISE WARNING 'the activities of % are not scored: %', t.activity_table, t.problem
+      USING HINT = 'Give the column back its name and type, or untrack the table and track it again.';
+  END LOOP;
   RETURN (
     SELECT coalesce(string_agg(format(
              'SELECT %I::bigint AS lead_id, %I::text AS activity_type, %I AS occurred_at, %s AS properties FROM %s',
@@ -28,7 +70,8 @@ BEGIN
              CASE WHEN properties_column IS NULL THEN 'NULL::jsonb' ELSE format('%I::jsonb', properties_column) END,
              activity_table), ' UNION ALL ' ORDER BY activity_table::oid),
            'SELECT NULL::bigint AS lead_id, NULL::text AS activity_type, NULL::timestamptz AS occurred_at, NULL::jsonb AS properties WHERE false')
-      FROM lead_scoring.tracked_tables);
+      FROM lead_scoring.tracked_tables
+     WHERE lead_scoring.tracked_table_problem(activity_table, lead_column, type_column, time_column, properties_column) IS NULL);
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.activity_sources_sql() IS
@@ -77,7 +120,18 @@ CREATE FUNCTION lead_scoring.rescore_changed_activities() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   ids bigint[];
+  tracked lead_scoring.tracked_tables;
 BEGIN
+  -- only a tracked table, read only while its columns still fit (see
+  -- score_inserted_activities)
+  SELECT * INTO tracked FROM lead_scoring.tracked_tables t
+   WHERE t.activity_table = TG_RELID AND t.lead_column = TG_ARGV[0];
+  IF tracked.activity_table IS NULL THEN
+    RAISE EXCEPTION 'rescore_changed_activities() fires only on tables tracked with lead_scoring.track(), not on %',
+      TG_RELID::regclass USING ERRCODE = 'trigger_protocol_violated';
+  END IF;
+  PERFORM lead_scoring.check_tracked_table(tracked.activity_table, tracked.lead_column, tracked.type_column,
+                                           tracked.time_column, tracked.properties_column);
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
@@ -105,6 +159,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 DECLARE
   lead_ids bigint[];
 BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.leads', 'score_new_leads');
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
@@ -137,6 +192,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 DECLARE
   lead_ids bigint[];
 BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.leads', 'score_changed_leads');
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
@@ -156,7 +212,7 @@ BEGIN
     FROM new_leads n JOIN old_leads o USING (lead_id) WHERE n.opted_out AND NOT o.opted_out
   ON CONFLICT DO NOTHING;
   -- the lead itself took its opt-out back
-  UPDATE lead_scoring.suppressions s SET lifted_at = now(), lifted_by = current_user,
+  UPDATE lead_scoring.suppressions s SET lifted_at = now(), lifted_by = lead_scoring.acting_role(),
          lift_reason = 'opted in (leads.opted_out set back to false)'
     FROM new_leads n JOIN old_leads o USING (lead_id)
    WHERE s.lead_id = n.lead_id AND s.kind = 'opt_out' AND s.lifted_at IS NULL
@@ -176,6 +232,7 @@ COMMENT ON FUNCTION lead_scoring.score_changed_leads() IS
 CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.leads', 'forget_deleted_leads');
   DELETE FROM lead_scoring.lead_scores s USING old_leads o WHERE s.lead_id = o.lead_id;
   RETURN NULL;
 END

@@ -86,34 +86,45 @@ $$;
 COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb) IS
   'Rescores every lead under the active model; grades before are computed with previous_definition. Use lead_scoring.rescore()';
 
+-- Owner's rights, so that only rescore() needs a grant (to marketing): it
+-- reads the leads, the model and the tracked tables, which track() checked.
 CREATE FUNCTION lead_scoring.rescore(
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT * FROM lead_scoring.rescore_from(NULL)
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore() IS
   'Recomputes every lead''s fit and engagement from the leads and all tracked activity tables under the active model, and reports how many leads changed grade and sales-readiness';
 
+-- One UPDATE switches the model, and its trigger (rescore_on_activation)
+-- rescores and leaves its report in a transaction-local setting: no flag a
+-- session could set switches the rescore off.
 CREATE FUNCTION lead_scoring.activate_model(model_name text,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
+  SET client_min_messages = warning AS $$
 DECLARE
-  previous jsonb;
+  report text[];
 BEGIN
   IF NOT EXISTS (SELECT FROM lead_scoring.models WHERE name = model_name) THEN
     RAISE EXCEPTION 'scoring model "%" does not exist', model_name
       USING ERRCODE = 'undefined_object';
   END IF;
-  SELECT definition INTO previous FROM lead_scoring.models WHERE is_active;
-  -- the models trigger must not rescore too: this call does, and reports it
-  PERFORM set_config('lead_scoring.activating', 'on', true);
-  UPDATE lead_scoring.models SET is_active = false WHERE is_active AND name <> model_name;
-  UPDATE lead_scoring.models SET is_active = true, activated_at = now() WHERE name = model_name;
-  PERFORM set_config('lead_scoring.activating', 'off', true);
-  SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
-    FROM lead_scoring.rescore_from(previous);
+  IF EXISTS (SELECT FROM lead_scoring.models WHERE name = model_name AND is_active) THEN
+    -- already active: nothing switches, and a rescore is what was asked
+    SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+      FROM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active));
+    RETURN;
+  END IF;
+  PERFORM pg_catalog.set_config('lead_scoring.last_activation', '', true);
+  UPDATE lead_scoring.models SET is_active = (name = model_name) WHERE is_active OR name = model_name;
+  report := pg_catalog.string_to_array(pg_catalog.current_setting('lead_scoring.last_activation'), ' ');
+  leads_rescored := report[1];
+  leads_changed_grade := report[2];
+  leads_now_sales_ready := report[3];
+  leads_no_longer_sales_ready := report[4];
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.activate_model(text) IS
@@ -121,13 +132,17 @@ COMMENT ON FUNCTION lead_scoring.activate_model(text) IS
 
 -- After rule or component changes: recompile definitions; rescore if the active one changed.
 CREATE FUNCTION lead_scoring.compile_models() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   m record;
   compiled jsonb;
   previous jsonb;
   report record;
 BEGIN
+  IF TG_RELID NOT IN ('lead_scoring.components'::regclass, 'lead_scoring.activity_rules'::regclass,
+                      'lead_scoring.fit_rules'::regclass) THEN
+    PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.components', 'compile_models');
+  END IF;
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
@@ -173,18 +188,18 @@ COMMENT ON FUNCTION lead_scoring.compile_model_row() IS
 CREATE TRIGGER compile_model_row BEFORE INSERT OR UPDATE ON lead_scoring.models
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.compile_model_row();
 
--- A direct UPDATE of is_active rescores like activate_model does.
+-- Switching the active model rescores, by activate_model or a plain UPDATE.
 CREATE FUNCTION lead_scoring.rescore_on_activation() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   previous jsonb;
   report record;
 BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.models', 'rescore_on_activation');
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
-  IF current_setting('lead_scoring.activating', true) = 'on'
-     OR NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+  IF NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
     RETURN NULL;
   END IF;
   IF NOT EXISTS (SELECT FROM old_models o JOIN new_models n USING (model_id)
@@ -194,11 +209,15 @@ BEGIN
   SELECT o.definition INTO previous FROM old_models o WHERE o.is_active;
   SELECT * INTO report FROM lead_scoring.rescore_from(previous);
   RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
+  -- for activate_model, which reports it
+  PERFORM pg_catalog.set_config('lead_scoring.last_activation',
+                                pg_catalog.concat_ws(' ', report.leads_rescored, report.leads_changed_grade,
+                                                     report.leads_now_sales_ready, report.leads_no_longer_sales_ready), true);
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore_on_activation() IS
-  'Trigger (after update on models, per statement): rescores when the active model was switched by a plain UPDATE';
+  'Trigger (after update on models, per statement): rescores when the active model was switched, by activate_model or a plain UPDATE';
 CREATE TRIGGER rescore_on_activation AFTER UPDATE ON lead_scoring.models
   REFERENCING OLD TABLE AS old_models NEW TABLE AS new_models
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_on_activation();
@@ -222,37 +241,23 @@ CREATE CONSTRAINT TRIGGER check_one_active_model AFTER INSERT OR UPDATE OR DELET
   DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.check_one_active_model();
 
+-- Owner's rights, so that only track() and untrack() need a grant (to admin)
+-- and nobody writes tracked_tables or attaches the trigger functions but
+-- they: the caller must be able to read the table and create its triggers,
+-- and the table must fit (check_tracked_table).
 CREATE FUNCTION lead_scoring.track(activity_table regclass, lead_column name, type_column name,
                                    time_column name, properties_column name DEFAULT NULL,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-DECLARE
-  pair text[];
-  col name;
-  want text;
-  typ regtype;
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
-  FOREACH pair SLICE 1 IN ARRAY ARRAY[[lead_column, 'lead'], [type_column, 'type'], [time_column, 'time'],
-                                      [coalesce(properties_column, ''), 'properties']]::text[] LOOP
-    col := pair[1];
-    want := pair[2];
-    CONTINUE WHEN col = '';
-    SELECT a.atttypid::regtype INTO typ FROM pg_attribute a
-     WHERE a.attrelid = activity_table AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-    IF typ IS NULL THEN
-      RAISE EXCEPTION 'column "%" of % does not exist', col, activity_table USING ERRCODE = 'undefined_column';
-    ELSIF NOT (want = 'lead' AND typ IN ('bigint'::regtype, 'integer', 'smallint')
-            OR want = 'type' AND typ IN ('text'::regtype, 'character varying', 'character')
-            OR want = 'time' AND typ = 'timestamp with time zone'::regtype
-            OR want = 'properties' AND typ IN ('jsonb'::regtype, 'json')) THEN
-      RAISE EXCEPTION 'column "%" of % has type %, which cannot be the % column', col, activity_table, typ, want
-        USING ERRCODE = 'datatype_mismatch',
-              HINT = 'The lead column is an integer type, the type column text, the time column timestamptz, the properties column jsonb or json.';
-    END IF;
-    typ := NULL;
-  END LOOP;
-
+  IF NOT (pg_catalog.has_table_privilege(lead_scoring.acting_role(), activity_table, 'SELECT')
+          AND pg_catalog.has_table_privilege(lead_scoring.acting_role(), activity_table, 'TRIGGER')) THEN
+    RAISE EXCEPTION 'permission denied for table %', activity_table
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Tracking a table needs SELECT and TRIGGER on it.';
+  END IF;
+  PERFORM lead_scoring.check_tracked_table(activity_table, lead_column, type_column, time_column, properties_column);
   IF EXISTS (SELECT FROM lead_scoring.tracked_tables t WHERE t.activity_table = track.activity_table) THEN
     RAISE EXCEPTION '% is already tracked', activity_table USING ERRCODE = 'duplicate_object';
   END IF;
@@ -283,10 +288,15 @@ COMMENT ON FUNCTION lead_scoring.track(regclass, name, name, name, name) IS
 CREATE FUNCTION lead_scoring.untrack(activity_table regclass,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   trigger_name text;
 BEGIN
+  IF NOT pg_catalog.has_table_privilege(lead_scoring.acting_role(), activity_table, 'TRIGGER') THEN
+    RAISE EXCEPTION 'permission denied for table %', activity_table
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Untracking a table needs TRIGGER on it.';
+  END IF;
   DELETE FROM lead_scoring.tracked_tables t WHERE t.activity_table = untrack.activity_table;
   IF NOT FOUND THEN
     RAISE EXCEPTION '% is not tracked', activity_table USING ERRCODE = 'undefined_object';

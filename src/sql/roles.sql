@@ -2,7 +2,37 @@
 -- data runs as the extension's owner (SECURITY DEFINER, search_path pinned);
 -- nobody else may call the parts of it that write.
 
+-- Trigger functions run as the extension put them: nobody may attach them to
+-- a table of their own (CREATE TRIGGER needs EXECUTE); firing needs no grant.
 REVOKE EXECUTE ON FUNCTION
+  lead_scoring.score_inserted_activities(),
+  lead_scoring.rescore_changed_activities(),
+  lead_scoring.score_new_leads(),
+  lead_scoring.score_changed_leads(),
+  lead_scoring.forget_deleted_leads(),
+  lead_scoring.check_tracked_table_row(),
+  lead_scoring.compile_models(),
+  lead_scoring.compile_model_row(),
+  lead_scoring.rescore_on_activation(),
+  lead_scoring.check_one_active_model(),
+  lead_scoring.stamp_model_status(),
+  lead_scoring.check_grades(),
+  lead_scoring.record_claim(),
+  lead_scoring.refuse_audit_change(),
+  lead_scoring.protect_audit_ddl(),
+  lead_scoring.record_grade_change(),
+  lead_scoring.hand_off_after_threshold_change(),
+  lead_scoring.check_setting(),
+  lead_scoring.update_setting(),
+  lead_scoring.check_bogus_pattern()
+FROM PUBLIC;
+
+-- What runs with the owner's rights, and the operations granted to a role.
+REVOKE EXECUTE ON FUNCTION
+  lead_scoring.rescore(),
+  lead_scoring.activate_model(text),
+  lead_scoring.track(regclass, name, name, name, name),
+  lead_scoring.untrack(regclass),
   lead_scoring.recompute_engagement(bigint[]),
   lead_scoring.rescore_from(jsonb),
   lead_scoring.hand_off(bigint[], text),
@@ -55,7 +85,8 @@ BEGIN
   GRANT INSERT ON lead_scoring.training_runs, lead_scoring.training_coefficients TO lead_scoring_marketing;
   GRANT INSERT, UPDATE ON lead_scoring.suppressions, lead_scoring.setting_overrides TO lead_scoring_marketing;
   GRANT UPDATE ON lead_scoring.settings TO lead_scoring_marketing;
-  GRANT EXECUTE ON FUNCTION lead_scoring.rescore_from(jsonb), lead_scoring.hand_off(bigint[], text),
+  GRANT EXECUTE ON FUNCTION lead_scoring.rescore(), lead_scoring.activate_model(text),
+                            lead_scoring.hand_off(bigint[], text),
                             lead_scoring.find_bogus_leads(bigint[]),
                             lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
                             lead_scoring.states_at_decision(jsonb),
@@ -64,8 +95,14 @@ BEGIN
 
   -- administrators: everything marketing and sales do, plus which tables are tracked
   GRANT lead_scoring_marketing, lead_scoring_sales TO lead_scoring_admin;
-  GRANT INSERT, UPDATE, DELETE ON lead_scoring.tracked_tables TO lead_scoring_admin;
-  GRANT EXECUTE ON FUNCTION lead_scoring.recompute_engagement(bigint[]) TO lead_scoring_admin;
+  GRANT EXECUTE ON FUNCTION lead_scoring.track(regclass, name, name, name, name),
+                            lead_scoring.untrack(regclass) TO lead_scoring_admin;
+
+  -- what earlier versions granted and this one does not: the owner's-rights
+  -- functions that do these things check their callers themselves
+  REVOKE INSERT, UPDATE, DELETE ON lead_scoring.tracked_tables FROM lead_scoring_admin;
+  REVOKE EXECUTE ON FUNCTION lead_scoring.recompute_engagement(bigint[]) FROM lead_scoring_admin;
+  REVOKE EXECUTE ON FUNCTION lead_scoring.rescore_from(jsonb) FROM lead_scoring_marketing;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.create_roles() IS

@@ -5,7 +5,7 @@ CREATE TABLE lead_scoring.setting_overrides (
   name       text PRIMARY KEY,
   value      text NOT NULL,
   changed_at timestamptz NOT NULL DEFAULT now(),
-  changed_by name NOT NULL DEFAULT current_user
+  changed_by name NOT NULL DEFAULT lead_scoring.acting_role()
 );
 COMMENT ON TABLE lead_scoring.setting_overrides IS 'Settings changed from their defaults; change them through the lead_scoring.settings view';
 COMMENT ON COLUMN lead_scoring.setting_overrides.name IS 'Setting name';
@@ -53,6 +53,49 @@ CREATE FUNCTION lead_scoring.type_list(setting_value text) RETURNS text[]
 COMMENT ON FUNCTION lead_scoring.type_list(text) IS
   'The activity types of a comma-separated setting such as opt_out_activity_types, spaces ignored';
 
+-- Settings are validated and stamped where they are stored, so that a direct
+-- write of setting_overrides cannot store what the settings view refuses.
+CREATE FUNCTION lead_scoring.check_setting() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  window_length interval;
+BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN NEW;  -- restoring a dump: the row as dumped
+  END IF;
+  IF NOT EXISTS (SELECT FROM lead_scoring.settings s WHERE s.name = NEW.name) THEN
+    RAISE EXCEPTION 'there is no setting "%"', NEW.name
+      USING ERRCODE = 'undefined_object',
+            HINT = 'The settings are listed in lead_scoring.settings.';
+  END IF;
+  IF NEW.name = 'cherry_pick_policy' AND NEW.value NOT IN ('allow', 'warn', 'deny') THEN
+    RAISE EXCEPTION 'cherry_pick_policy must be allow, warn or deny, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  ELSIF NEW.name = 'burst_max_activities'
+        AND (NEW.value !~ '^\s*[0-9]{1,9}\s*$' OR NEW.value::integer < 1) THEN
+    RAISE EXCEPTION 'burst_max_activities must be a whole number from 1 to 999999999, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  ELSIF NEW.name = 'burst_window' THEN
+    BEGIN
+      window_length := NEW.value::interval;
+    EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+      window_length := NULL;
+    END;
+    IF window_length IS NULL OR window_length <= interval '0' OR window_length > interval '1 year' THEN
+      RAISE EXCEPTION 'burst_window must be a positive interval of at most 1 year, not "%"', NEW.value
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+  END IF;
+  NEW.changed_at := pg_catalog.now();
+  NEW.changed_by := lead_scoring.acting_role();
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.check_setting() IS
+  'Trigger (before insert or update on setting_overrides): refuses an unknown setting or a value of the wrong kind, and records who changed it and when';
+CREATE TRIGGER check_setting BEFORE INSERT OR UPDATE ON lead_scoring.setting_overrides
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.check_setting();
+
 CREATE FUNCTION lead_scoring.update_setting() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
@@ -62,22 +105,13 @@ BEGIN
   IF NEW.value IS NULL THEN
     NEW.value := OLD.default_value;
   END IF;
-  IF NEW.name = 'cherry_pick_policy' AND NEW.value NOT IN ('allow', 'warn', 'deny') THEN
-    RAISE EXCEPTION 'cherry_pick_policy must be allow, warn or deny, not "%"', NEW.value
-      USING ERRCODE = 'invalid_parameter_value';
-  ELSIF NEW.name = 'burst_max_activities' AND (NEW.value !~ '^\s*[0-9]+\s*$' OR NEW.value::bigint < 1) THEN
-    RAISE EXCEPTION 'burst_max_activities must be a positive whole number, not "%"', NEW.value
-      USING ERRCODE = 'invalid_parameter_value';
-  ELSIF NEW.name = 'burst_window' AND NEW.value::interval <= interval '0' THEN
-    RAISE EXCEPTION 'burst_window must be a positive interval, not "%"', NEW.value
-      USING ERRCODE = 'invalid_parameter_value';
-  END IF;
+  -- check_setting validates it and records who and when
   INSERT INTO lead_scoring.setting_overrides AS s (name, value) VALUES (NEW.name, NEW.value)
-  ON CONFLICT (name) DO UPDATE SET value = excluded.value, changed_at = now(), changed_by = current_user;
+  ON CONFLICT (name) DO UPDATE SET value = excluded.value;
   RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.update_setting() IS
-  'Trigger (INSTEAD OF UPDATE on settings): validates and stores a setting; setting value to NULL restores the default';
+  'Trigger (INSTEAD OF UPDATE on settings): stores a setting (check_setting validates it); setting value to NULL restores the default';
 CREATE TRIGGER update_setting INSTEAD OF UPDATE ON lead_scoring.settings
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.update_setting();

@@ -38,7 +38,7 @@ CREATE TABLE lead_scoring.suppressions (
   kind           text NOT NULL CHECK (kind IN ('bogus', 'burst', 'opt_out', 'manual')),
   reason         text NOT NULL,
   suppressed_at  timestamptz NOT NULL DEFAULT now(),
-  suppressed_by  name NOT NULL DEFAULT current_user,
+  suppressed_by  name NOT NULL DEFAULT lead_scoring.acting_role(),
   lifted_at      timestamptz,
   lifted_by      name,
   lift_reason    text
@@ -154,7 +154,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = of
    WHERE value = ANY (lead_scoring.type_list(lead_scoring.setting('opt_out_activity_types')))
   ON CONFLICT DO NOTHING;
   UPDATE lead_scoring.suppressions s
-     SET lifted_at = now(), lifted_by = current_user, lift_reason = format('opted in (%s activity)', o.value)
+     SET lifted_at = now(), lifted_by = lead_scoring.acting_role(), lift_reason = format('opted in (%s activity)', o.value)
     FROM jsonb_each_text($1) o
    WHERE s.lead_id = o.key::bigint AND s.kind = 'opt_out' AND s.lifted_at IS NULL
      AND o.value = ANY (lead_scoring.type_list(lead_scoring.setting('opt_in_activity_types')));
@@ -182,7 +182,7 @@ BEGIN
             HINT = 'An opt-in activity of the lead, or leads.opted_out = false when the lead asks, lifts it.';
   END IF;
   UPDATE lead_scoring.suppressions s
-     SET lifted_at = now(), lifted_by = current_user, lift_reason = coalesce(restore_lead.reason, 'restored')
+     SET lifted_at = now(), lifted_by = lead_scoring.acting_role(), lift_reason = coalesce(restore_lead.reason, 'restored')
    WHERE s.lead_id = restore_lead.lead_id AND s.lifted_at IS NULL;
   GET DIAGNOSTICS lifted = ROW_COUNT;
   PERFORM lead_scoring.hand_off(ARRAY[lead_id], 'restored');

@@ -35,9 +35,3 @@ COMMENT ON FUNCTION lead_scoring.engagement_state_in(cstring) IS 'Text input of 
 COMMENT ON FUNCTION lead_scoring.engagement_state_out(lead_scoring.engagement_state) IS 'Text output of an engagement state, as JSON with exact numbers';
 COMMENT ON FUNCTION lead_scoring.engagement_state_recv(internal) IS 'Binary input of an engagement state';
 COMMENT ON FUNCTION lead_scoring.engagement_state_send(lead_scoring.engagement_state) IS 'Binary output of an engagement state';
-
-CREATE FUNCTION lead_scoring.loading_dump() RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN pg_catalog.current_setting('check_function_bodies') = 'off';
-COMMENT ON FUNCTION lead_scoring.loading_dump() IS
-  'True while a pg_dump script or pg_restore loads data (they set check_function_bodies off): the triggers then leave the data as dumped; run lead_scoring.rescore() afterwards';

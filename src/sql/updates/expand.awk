@@ -7,8 +7,10 @@
 # The concern files are cut into statements, each with the comment lines just
 # above it. In the delta, a line "--@ NAME" becomes every statement that
 # creates NAME or comments on it (a function, view, table, type or aggregate,
-# or the triggers named NAME), in the order of the concern files, with
-# CREATE FUNCTION and CREATE VIEW made CREATE OR REPLACE. Other lines are
+# or the triggers and event triggers named NAME) and every GRANT or REVOKE
+# that names it, in the order of the concern files, each statement once, with
+# CREATE FUNCTION and CREATE VIEW made CREATE OR REPLACE; the GRANTs and
+# REVOKEs come at the end, when all the objects exist. Other lines are
 # copied. A NAME that matches nothing is an error.
 
 function flush_statement() {
@@ -19,6 +21,10 @@ function flush_statement() {
 	}
 	comments = ""; body = ""; first = ""
 }
+
+# a statement ends with its file; a psql command (\echo) is a line of its own
+FILENAME != delta && FNR == 1 { flush_statement(); dollar = 0; quoted = 0; atomic = 0 }
+FILENAME != delta && /^\\/ { flush_statement(); next }
 
 FILENAME != delta {
 	line = $0
@@ -52,14 +58,23 @@ FILENAME != delta {
 	found = 0
 	for (i = 1; i <= n; i++) {
 		if (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|VIEW|TABLE|TYPE|AGGREGATE|COLUMN)) " pattern "([ (.;]|$)") \
-		    || head[i] ~ ("^CREATE (CONSTRAINT )?TRIGGER " pattern " ")) {
+		    || head[i] ~ ("^CREATE (CONSTRAINT |EVENT )?TRIGGER " pattern " ") \
+		    || (head[i] ~ /^(REVOKE|GRANT) / && statement[i] ~ (pattern "[(,; \n]"))) {
+			found++
+			# a statement (a REVOKE naming several objects) is pulled once
+			if (printed[i]++)
+				continue
+			# grants come last, when every object they name exists
+			if (head[i] ~ /^(REVOKE|GRANT) /) {
+				grants = grants statement[i]
+				continue
+			}
 			s = statement[i]
 			sub(/\nCREATE FUNCTION /, "\nCREATE OR REPLACE FUNCTION ", s)
 			sub(/^CREATE FUNCTION /, "CREATE OR REPLACE FUNCTION ", s)
 			sub(/\nCREATE VIEW /, "\nCREATE OR REPLACE VIEW ", s)
 			sub(/^CREATE VIEW /, "CREATE OR REPLACE VIEW ", s)
 			printf "%s", s
-			found++
 		}
 	}
 	if (!found) {
@@ -72,4 +87,9 @@ FILENAME != delta {
 
 { print }
 
-END { if (failed) exit 1 }
+END {
+	if (failed)
+		exit 1
+	if (grants != "")
+		printf "\n-- The grants and revokes of the objects above, as the concern files have them.\n%s", grants
+}
