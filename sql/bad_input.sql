@@ -80,7 +80,19 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
      CREATE TRIGGER misused AFTER INSERT ON misused FOR EACH ROW
        EXECUTE FUNCTION lead_scoring.score_inserted_activities('lead_id', 'activity_type', 'occurred_at', '');
      INSERT INTO misused VALUES (1, 'web_visit', now());
-   END $d$$c$)
+   END $d$$c$),
+  -- settings are checked where they are stored, however they are written
+  (45, 'burst_window that is no interval', $$UPDATE lead_scoring.settings SET value = 'soon' WHERE name = 'burst_window'$$),
+  (46, 'burst_window of 300000 years', $$UPDATE lead_scoring.settings SET value = '300000 years' WHERE name = 'burst_window'$$),
+  (47, 'an unknown setting written directly', $$INSERT INTO lead_scoring.setting_overrides (name, value) VALUES ('speed', 'fast')$$),
+  (48, 'burst_max_activities written directly', $$INSERT INTO lead_scoring.setting_overrides (name, value) VALUES ('burst_max_activities', '99999999999')$$),
+  -- only permanent tables of built-in column types are tracked
+  (49, 'tracking a view', $$SELECT lead_scoring.track('lead_scoring.lead_grades', 'lead_id', 'email', 'last_activity_at')$$),
+  (50, 'tracking a temporary table', $c$DO $d$ BEGIN
+     CREATE TEMP TABLE passing (lead_id bigint, activity_type text, occurred_at timestamptz);
+     PERFORM lead_scoring.track('pg_temp.passing', 'lead_id', 'activity_type', 'occurred_at');
+   END $d$$c$),
+  (51, 'a claim in another rep''s name', $$INSERT INTO lead_scoring.claims (lead_id, rep) VALUES (101, 'someone_else')$$)
 ) AS cases(n, c, s)
 CROSS JOIN LATERAL pg_temp.attempt(s) AS a   -- once per case
 ORDER BY n;

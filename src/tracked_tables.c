@@ -62,9 +62,12 @@ tracked_table_problem(Oid relid, const char *const columns[TRACKED_COLUMNS], int
 	}
 	if (rel->relpersistence == RELPERSISTENCE_TEMP)
 	{
+		/* (its schema, pg_temp_N, is the session's: not worth naming) */
+		char	   *relname = pstrdup(quote_identifier(NameStr(rel->relname)));
+
 		ReleaseSysCache(tuple);
 		*sqlstate = ERRCODE_WRONG_OBJECT_TYPE;
-		return psprintf("%s is a temporary table: only permanent tables can be tracked", name);
+		return psprintf("%s is a temporary table: only permanent tables can be tracked", relname);
 	}
 	ReleaseSysCache(tuple);
 
