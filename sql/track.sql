@@ -34,13 +34,16 @@ INSERT INTO public.web_events (visitor, kind, at) VALUES (502, 'web_visit', '202
 INSERT INTO public.web_events (visitor, kind, at) VALUES (502, 'web_visit', '2026-01-21');
 SELECT * FROM public.live_mismatches();
 SELECT count(*) AS suppressed FROM lead_scoring.suppressed_leads WHERE lead_id IN (501, 502);
--- kept plans follow the table's columns: the properties moved to a new
--- column (so a new position), the lead column of another type
-ALTER TABLE public.web_events RENAME COLUMN payload TO old_payload;
-ALTER TABLE public.web_events ADD COLUMN payload json;
-UPDATE public.web_events SET payload = old_payload;
-ALTER TABLE public.web_events DROP COLUMN old_payload;
+-- kept plans follow the table's columns: a column before the tracked ones
+-- dropped, one added, the lead column of another integer type
+ALTER TABLE public.web_events DROP COLUMN id;
+ALTER TABLE public.web_events ADD COLUMN source text;
 ALTER TABLE public.web_events ALTER COLUMN visitor TYPE integer;
+-- what would stop the table's scoring is refused: a tracked column renamed,
+-- dropped, or given a type that does not fit
+ALTER TABLE public.web_events RENAME COLUMN payload TO details;
+ALTER TABLE public.web_events DROP COLUMN kind;
+ALTER TABLE public.web_events ALTER COLUMN visitor TYPE text;
 -- 502 had two visits (5 each); a pricing visit adds 5 for the visit and 15 for the page
 INSERT INTO public.web_events (visitor, kind, at, payload) VALUES (502, 'web_visit', '2026-01-22', '{"page": "pricing"}');
 SELECT (lead_scoring.lead_score(502, '2026-01-22')).engagement_score AS with_pricing_visit;
@@ -60,3 +63,13 @@ SELECT * FROM lead_scoring.untrack('public.web_events');
 DROP TABLE public.web_events;
 -- leads 501 and 502 existed only in that table: later tests do not expect them
 DELETE FROM lead_scoring.lead_scores WHERE lead_id IN (501, 502);
+
+-- Dropping a tracked table untracks it: its activities leave the scores.
+CREATE TABLE public.short_lived (visitor bigint, kind text, at timestamptz);
+SELECT count(*) AS tracked FROM lead_scoring.track('public.short_lived', 'visitor', 'kind', 'at');
+INSERT INTO public.short_lived VALUES (103, 'web_visit', '2026-01-30');
+-- a visit (5, no decay) on top of the 9.886 above
+SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS with_its_visit;
+DROP TABLE public.short_lived;
+SELECT count(*) AS tables_tracked FROM lead_scoring.tracked_tables;
+SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS after_drop;

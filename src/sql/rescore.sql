@@ -314,4 +314,42 @@ $$;
 COMMENT ON FUNCTION lead_scoring.untrack(regclass) IS
   'Stops scoring an activity table: drops its triggers, leaves its rows untouched, and rescores without them';
 
+-- A tracked table stays what track() checked: DDL that renames, retypes or
+-- drops one of its tracked columns is refused (it would break the scoring of
+-- that table), and a dropped table is untracked, its activities leaving the
+-- scores. Owner's rights, to read tracked_tables for whoever runs the DDL.
+CREATE FUNCTION lead_scoring.guard_tracked_tables() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  t record;
+BEGIN
+  IF TG_EVENT = 'ddl_command_end' THEN
+    FOR t IN SELECT x.activity_table, p.problem
+               FROM lead_scoring.tracked_tables x
+              CROSS JOIN LATERAL (SELECT lead_scoring.tracked_table_problem(x.activity_table, x.lead_column, x.type_column,
+                                                                            x.time_column, x.properties_column) AS problem) p
+              WHERE p.problem IS NOT NULL
+                AND x.activity_table::oid IN (SELECT c.objid FROM pg_event_trigger_ddl_commands() c
+                                               WHERE c.classid = 'pg_class'::regclass) LOOP
+      RAISE EXCEPTION '% is tracked, and this would stop its scoring: %', t.activity_table, t.problem
+        USING ERRCODE = 'dependent_objects_still_exist',
+              HINT = 'Untrack it first (lead_scoring.untrack), then change it and track it again.';
+    END LOOP;
+  ELSE
+    DELETE FROM lead_scoring.tracked_tables x
+     USING pg_event_trigger_dropped_objects() d
+     WHERE d.classid = 'pg_class'::regclass AND d.objid = x.activity_table::oid AND d.objsubid = 0;
+    IF FOUND AND EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+      PERFORM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active));
+    END IF;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.guard_tracked_tables() IS
+  'Event trigger: refuses ALTER TABLE that renames, retypes or drops a tracked column, and untracks a dropped table (rescoring without it)';
+CREATE EVENT TRIGGER lead_scoring_guard_tracked_alter ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION lead_scoring.guard_tracked_tables();
+CREATE EVENT TRIGGER lead_scoring_guard_tracked_drop ON sql_drop WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  EXECUTE FUNCTION lead_scoring.guard_tracked_tables();
+
 SELECT lead_scoring.track('lead_scoring.activities', 'lead_id', 'activity_type', 'occurred_at', 'properties');

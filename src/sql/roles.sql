@@ -20,6 +20,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.record_claim(),
   lead_scoring.refuse_audit_change(),
   lead_scoring.protect_audit_ddl(),
+  lead_scoring.guard_tracked_tables(),
   lead_scoring.record_grade_change(),
   lead_scoring.hand_off_after_threshold_change(),
   lead_scoring.check_setting(),
