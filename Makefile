@@ -35,6 +35,9 @@ ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 endif
 
+# PGXS tracks no header dependencies: every object includes the shared header.
+$(OBJS): src/lead_scoring.h
+
 $(EXTENSION)--$(EXTVERSION).sql: $(EXTENSION_SQL) $(EXTENSION).control
 	cat $(EXTENSION_SQL) > $@
 

@@ -92,7 +92,13 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
      CREATE TEMP TABLE passing (lead_id bigint, activity_type text, occurred_at timestamptz);
      PERFORM lead_scoring.track('pg_temp.passing', 'lead_id', 'activity_type', 'occurred_at');
    END $d$$c$),
-  (51, 'a claim in another rep''s name', $$INSERT INTO lead_scoring.claims (lead_id, rep) VALUES (101, 'someone_else')$$)
+  (51, 'a claim in another rep''s name', $$INSERT INTO lead_scoring.claims (lead_id, rep) VALUES (101, 'someone_else')$$),
+  -- near the limits of time: finite, so scored; the burst window around them does not overflow
+  (52, 'activity 30 seconds before the end of time (kept)', $$INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (103, 'web_visit', '294276-12-31 23:59:30+00')$$),
+  (53, 'activity 30 seconds after the start of time (kept)', $$INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (103, 'web_visit', '4714-11-24 00:00:30+00 BC')$$),
+  (54, 'half-life of a million years (kept)', $$UPDATE lead_scoring.activity_rules SET half_life = '1000000 years' WHERE activity_type = 'webinar'$$),
+  (55, 'half-life of 150 million years', $$UPDATE lead_scoring.activity_rules SET half_life = '150000000 years' WHERE activity_type = 'webinar'$$),
+  (56, 'a model of 100001 fit rules', $$SELECT lead_scoring.check_model(jsonb_build_object('components', '[{"component": "c", "dimension": "fit"}]'::jsonb, 'fit_rules', (SELECT jsonb_agg(jsonb_build_object('rule_id', i, 'component', 'c', 'attribute', 'a', 'test', 'present', 'points', 1)) FROM generate_series(1, 100001) i)))$$)
 ) AS cases(n, c, s)
 CROSS JOIN LATERAL pg_temp.attempt(s) AS a   -- once per case
 ORDER BY n;

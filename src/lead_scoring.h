@@ -80,6 +80,7 @@ typedef struct ScoringModel
 	uint64		fingerprint;	/* identifies what the engagement state depends on */
 	int			ncomponents;
 	ModelComponent *components;
+	int		   *components_by_name;	/* indexes of components, by name */
 	int			nactivity_rules;
 	ActivityRule *activity_rules;
 	int		   *rules_by_id;	/* indexes of activity_rules, by rule_id */

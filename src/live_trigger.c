@@ -14,6 +14,7 @@
 #include "lead_scoring.h"
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -189,9 +190,9 @@ merge_sql(char **columns)
 }
 
 /*
- * The leads ($1) with more than burst_max_activities ($5) activities in every
- * tracked table between the first ($2) and last ($3) new activity, widened by
- * burst_window ($4): only they can have a burst there, so only they need the
+ * The leads ($1) with more than burst_max_activities ($4) activities in every
+ * tracked table from $2 to $3 (the first and last new activity, widened by
+ * burst_window): only they can have a burst there, so only they need the
  * window search of find_activity_bursts().
  */
 static char *
@@ -200,9 +201,35 @@ burst_candidates_sql(const char *activity_sources)
 	return psprintf(
 					"SELECT array_agg(c.lead_id) FROM ("
 					"  SELECT a.lead_id FROM (%s) a"
-					"   WHERE a.lead_id = ANY ($1) AND a.occurred_at >= $2 - $4 AND a.occurred_at <= $3 + $4"
-					"   GROUP BY a.lead_id HAVING count(*) > $5) c",
+					"   WHERE a.lead_id = ANY ($1) AND a.occurred_at >= $2 AND a.occurred_at <= $3"
+					"   GROUP BY a.lead_id HAVING count(*) > $4) c",
 					activity_sources);
+}
+
+/*
+ * 'at' moved 'span' earlier (direction -1) or later (+1), counting a month as
+ * 31 days so as to move at least as far as the interval does; -infinity or
+ * infinity when that leaves the range of timestamps.  Activities in 4714 BC
+ * or the year 294276 are finite, and a window around them must not overflow.
+ */
+static TimestampTz
+moved_by(TimestampTz at, const Interval *span, int direction)
+{
+	TimestampTz beyond = direction < 0 ? DT_NOBEGIN : DT_NOEND;
+	int64		days;
+	int64		usecs;
+	TimestampTz result;
+
+	if (TIMESTAMP_NOT_FINITE(at))
+		return at;
+	if (pg_mul_s64_overflow(Abs((int64) span->month), 31, &days) ||
+		pg_add_s64_overflow(days, Abs((int64) span->day), &days) ||
+		pg_mul_s64_overflow(days, USECS_PER_DAY, &usecs) ||
+		pg_add_s64_overflow(usecs, span->time == PG_INT64_MIN ? PG_INT64_MAX : Abs(span->time), &usecs))
+		return beyond;
+	if (direction < 0 ? pg_sub_s64_overflow(at, usecs, &result) : pg_add_s64_overflow(at, usecs, &result))
+		return beyond;
+	return IS_VALID_TIMESTAMP(result) ? result : beyond;
 }
 
 /* The trigger: merge, opt-outs, bursts and handoffs for the inserted rows. */
@@ -336,16 +363,22 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	/* bursts are looked for around the new rows: not if none has a time */
 	if (!first_at_null && !last_at_null)
 	{
-		Oid			types[5] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INTERVALOID, INT8OID};
-		Datum		values[5] = {lead_ids, first_at, last_at, burst_window, burst_max};
+		Interval   *window = DatumGetIntervalP(burst_window);
+		TimestampTz from = moved_by(DatumGetTimestampTz(first_at), window, -1);
+		TimestampTz to = moved_by(DatumGetTimestampTz(last_at), window, 1);
+		Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+		Datum		values[4] = {lead_ids, TimestampTzGetDatum(from), TimestampTzGetDatum(to), burst_max};
 
 		row = select_one_row(burst_candidates_sql(activity_sources), InvalidOid, small,
-							 5, types, values, NULL);
+							 4, types, values, NULL);
 		candidates = column(row, 1, &candidates_null);
 		if (!candidates_null)
 		{
+			/* find_activity_bursts widens near_from and near_to by the window itself */
 			Oid			search_types[3] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-			Datum		search_values[3] = {candidates, first_at, last_at};
+			Datum		search_values[3] = {candidates,
+				TIMESTAMP_NOT_FINITE(from) ? TimestampTzGetDatum(from) : first_at,
+			TIMESTAMP_NOT_FINITE(to) ? TimestampTzGetDatum(to) : last_at};
 
 			(void) select_one_row("SELECT lead_scoring.find_activity_bursts($1, $2, $3)",
 								  InvalidOid, true, 3, search_types, search_values, NULL);

@@ -239,6 +239,7 @@ training_data(ArrayType *labels_array, ArrayType *features)
 	{
 		double	   *row = data->x + (Size) i * data->ncolumns;
 
+		CHECK_FOR_INTERRUPTS();
 		row[0] = 1.0;
 		for (int c = 1; c < data->ncolumns; c++)
 		{
@@ -296,8 +297,8 @@ gradient_and_hessian(const TrainingData *data, const double *beta, double l2,
 			for (int b = 0; b <= a; b++)
 				hessian[a * m + b] += w * row[a] * row[b];
 		}
-		if ((i & 0xffff) == 0)
-			CHECK_FOR_INTERRUPTS();
+		/* a row costs m * m: with a thousand features, check after each */
+		CHECK_FOR_INTERRUPTS();
 	}
 	for (int a = 0; a < m; a++)
 		for (int b = 0; b < a; b++)
@@ -317,6 +318,7 @@ cholesky(double *a, int m)
 	{
 		double		d = a[j * m + j];
 
+		CHECK_FOR_INTERRUPTS();
 		for (int k = 0; k < j; k++)
 			d -= a[j * m + k] * a[j * m + k];
 		if (!(d > 1e-12 * Max(1.0, fabs(a[j * m + j]))))

@@ -10,6 +10,7 @@
 
 #include "catalog/pg_collation_d.h"
 #include "common/hashfn.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -19,6 +20,10 @@ PG_MODULE_MAGIC;
 
 /* Largest points, cap or bound a model may use, so that sums stay finite. */
 #define MAX_MODEL_NUMBER 1e12
+/* Longest half-life: 100 million years, in seconds (of 365.25 days). */
+#define MAX_HALF_LIFE_SECONDS (1e8 * 365.25 * 86400)
+/* Most components, activity rules or fit rules a model may have. */
+#define MAX_MODEL_ITEMS 100000
 
 /* The cached model of one calling function (kept in fn_extra). */
 typedef struct ModelCache
@@ -80,13 +85,17 @@ get_list(JsonbContainer *root, const char *key)
 	return list;
 }
 
-/* A finite number from a jsonb value, or an error naming what it is for. */
+/*
+ * A finite number from a jsonb value, or an error naming what it is for: its
+ * key, or what the user calls it (the column the key comes from).
+ */
 static double
 get_number(JsonbContainer *object, const char *key, const char *label,
 		   bool required, bool *present)
 {
 	JsonbValue *v = get_key(object, key);
 	double		d;
+	const char *shown = strcmp(key, "half_life_seconds") == 0 ? "half_life" : key;
 
 	if (present)
 		*present = (v != NULL);
@@ -95,21 +104,31 @@ get_number(JsonbContainer *object, const char *key, const char *label,
 		if (required)
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("%s: %s is required", label, key)));
+					 errmsg("%s: %s is required", label, shown)));
 		return 0.0;
 	}
 	if (v->type != jbvNumeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: %s must be a finite number", label, key),
+				 errmsg("%s: %s must be a finite number", label, shown),
 				 errdetail("The value given is %s.",
 						   v->type == jbvString
 						   ? pnstrdup(v->val.string.val, v->val.string.len)
 						   : "not a number")));
+	if (shown != key)
+	{
+		/* any positive half-life decays exactly; an interval holds 178 million years */
+		if (!numeric_to_double(v->val.numeric, &d) || fabs(d) > MAX_HALF_LIFE_SECONDS)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s: half_life must be at most 100 million years", label)));
+		return d;
+	}
 	if (!numeric_to_double(v->val.numeric, &d) || fabs(d) > MAX_MODEL_NUMBER)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s: %s must be between -1e12 and 1e12", label, key)));
+				 errmsg("%s: %s must be between -1e12 and 1e12", label, shown),
+				 errdetail("Points, caps and bounds are limited so that no sum of them can overflow.")));
 	return d;
 }
 
@@ -136,24 +155,55 @@ get_rule_id(JsonbContainer *rule, const char *what)
 	return get_id(get_key(rule, "rule_id"), psprintf("the rule_id of every %s", what));
 }
 
+/* Indexes 0..n-1, to be sorted. */
+static int *
+identity_permutation(int n)
+{
+	int		   *order = palloc(sizeof(int) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	return order;
+}
+
+/* Order indexes of components by name (qsort_arg: arg is the components). */
+static int
+compare_component_names(const void *a, const void *b, void *arg)
+{
+	const ModelComponent *components = arg;
+
+	return strcmp(components[*(const int *) a].name, components[*(const int *) b].name);
+}
+
 /* Index of the named component, checking that it is in the expected dimension. */
 static int
 find_component(ScoringModel *model, JsonbContainer *rule, const char *what,
 			   int32 id, ScoreDimension dimension)
 {
 	char	   *name = get_string(rule, "component", what, id, NULL);
+	int			lo = 0;
+	int			hi = model->ncomponents - 1;
 
-	for (int i = 0; i < model->ncomponents; i++)
+	while (lo <= hi)
 	{
-		if (strcmp(model->components[i].name, name) != 0)
-			continue;
-		if (model->components[i].dimension != dimension)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s %d: component \"%s\" is in the %s dimension", what, id,
-							name, dimension == DIMENSION_FIT ? "engagement" : "fit"),
-					 errhint("Activity rules belong to engagement components, fit rules to fit components.")));
-		return i;
+		int			mid = lo + (hi - lo) / 2;
+		int			i = model->components_by_name[mid];
+		int			cmp = strcmp(model->components[i].name, name);
+
+		if (cmp < 0)
+			lo = mid + 1;
+		else if (cmp > 0)
+			hi = mid - 1;
+		else
+		{
+			if (model->components[i].dimension != dimension)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("%s %d: component \"%s\" is in the %s dimension", what, id,
+								name, dimension == DIMENSION_FIT ? "engagement" : "fit"),
+						 errhint("Activity rules belong to engagement components, fit rules to fit components.")));
+			return i;
+		}
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -181,13 +231,26 @@ get_cap(JsonbContainer *object, const char *label, double *cap)
 	for (uint32 i = 0, n_##i = (array) ? JsonContainerSize(array) : 0; \
 		 i < n_##i && ((elem) = getIthJsonbValueFromContainer((array), i)) != NULL; i++)
 
+/* The length of a list of the definition, refused past MAX_MODEL_ITEMS. */
+static int
+list_length(JsonbContainer *array, const char *key)
+{
+	int			n = array ? JsonContainerSize(array) : 0;
+
+	if (n > MAX_MODEL_ITEMS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a model may have at most %d %s, not %d", MAX_MODEL_ITEMS, key, n)));
+	return n;
+}
+
 /* Parse the components: names unique, each in a dimension, caps positive. */
 static void
 parse_components(ScoringModel *model, JsonbContainer *root)
 {
 	JsonbContainer *array = get_list(root, "components");
 	JsonbValue *elem;
-	int			n = array ? JsonContainerSize(array) : 0;
+	int			n = list_length(array, "components");
 
 	model->components = palloc0(sizeof(ModelComponent) * Max(n, 1));
 	FOREACH_ELEMENT(array, i, elem)
@@ -196,6 +259,7 @@ parse_components(ScoringModel *model, JsonbContainer *root)
 		ModelComponent *comp = &model->components[model->ncomponents];
 		char	   *dimension;
 
+		CHECK_FOR_INTERRUPTS();
 		if (c == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -212,13 +276,20 @@ parse_components(ScoringModel *model, JsonbContainer *root)
 					 errmsg("component \"%s\": unknown dimension \"%s\"", comp->name, dimension),
 					 errhint("A component's dimension is \"fit\" or \"engagement\".")));
 		comp->has_cap = get_cap(c, psprintf("component \"%s\"", comp->name), &comp->max_points);
-		for (int j = 0; j < model->ncomponents; j++)
-			if (strcmp(model->components[j].name, comp->name) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNIQUE_VIOLATION),
-						 errmsg("component \"%s\" is defined twice", comp->name)));
 		model->ncomponents++;
 	}
+
+	/* the order find_component searches, and a check for duplicates */
+	model->components_by_name = identity_permutation(model->ncomponents);
+	qsort_arg(model->components_by_name, model->ncomponents, sizeof(int), compare_component_names,
+			  model->components);
+	for (int i = 1; i < model->ncomponents; i++)
+		if (strcmp(model->components[model->components_by_name[i]].name,
+				   model->components[model->components_by_name[i - 1]].name) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("component \"%s\" is defined twice",
+							model->components[model->components_by_name[i]].name)));
 }
 
 /* Order activity rules by type (bytewise, then length), then id. */
@@ -259,24 +330,13 @@ compare_fit_rule_ids(const void *a, const void *b, void *arg)
 	return (ia > ib) - (ia < ib);
 }
 
-/* Indexes 0..n-1, to be sorted by rule_id. */
-static int *
-identity_permutation(int n)
-{
-	int		   *order = palloc(sizeof(int) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		order[i] = i;
-	return order;
-}
-
 /* Parse the activity rules, sorted by type, with their rule_id order. */
 static void
 parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 {
 	JsonbContainer *array = get_list(root, "activity_rules");
 	JsonbValue *elem;
-	int			n = array ? JsonContainerSize(array) : 0;
+	int			n = list_length(array, "activity rules");
 	const char *what = "activity rule";
 
 	model->activity_rules = palloc0(sizeof(ActivityRule) * Max(n, 1));
@@ -287,6 +347,7 @@ parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 		JsonbValue *props;
 		bool		has_half_life;
 
+		CHECK_FOR_INTERRUPTS();
 		if (r == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -351,7 +412,7 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 {
 	JsonbContainer *array = get_list(root, "fit_rules");
 	JsonbValue *elem;
-	int			n = array ? JsonContainerSize(array) : 0;
+	int			n = list_length(array, "fit rules");
 	const char *what = "fit rule";
 
 	model->fit_rules = palloc0(sizeof(FitRule) * Max(n, 1));
@@ -361,6 +422,7 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 		FitRule    *rule = &model->fit_rules[model->nfit_rules];
 		char	   *test;
 
+		CHECK_FOR_INTERRUPTS();
 		if (r == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
