@@ -110,4 +110,23 @@ UPDATE lead_scoring.outcomes SET outcome = 'won', amount = 8000 WHERE lead_id = 
 SELECT * FROM lead_scoring.scoring_health;
 DROP OWNED BY audit_owner, rep_ann, rep_bob;
 DROP ROLE audit_owner, rep_ann, rep_bob;
+
+-- A lead that fades below sales-ready by time alone is handed off again when
+-- it comes back. 600: a VP (50) at a webinar now (10): 60, an A, handed off.
+INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (600, 'vp@fading.example', '{"title": "VP"}');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (600, 'webinar', now());
+-- Sixty days go by (its state and its activity are made what sixty days would
+-- make them, without an event): the webinar is worth 5 and the lead 55, a B.
+UPDATE lead_scoring.lead_scores SET engagement = (
+         SELECT lead_scoring.score_activities(m.definition, 'webinar', now() - interval '1440 hours', NULL)
+           FROM lead_scoring.active_model m)
+ WHERE lead_id = 600;
+ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_rescore_updates;
+UPDATE lead_scoring.activities SET occurred_at = now() - interval '1440 hours' WHERE lead_id = 600;
+ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_rescore_updates;
+SELECT round(total_score::numeric, 1) AS total, grade FROM lead_scoring.lead_grades WHERE lead_id = 600;
+-- a second webinar lifts it to 65, an A again: a second handoff
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (600, 'webinar', now());
+SELECT cause, round(total_score::numeric, 1) AS total, grade FROM lead_scoring.handoffs WHERE lead_id = 600 ORDER BY handoff_id;
+DELETE FROM lead_scoring.leads WHERE lead_id = 600;
 UPDATE lead_scoring.activities SET occurred_at = occurred_at + interval '1000 years' WHERE activity_type = 'webinar';

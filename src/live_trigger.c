@@ -156,6 +156,9 @@ static const char *const settings_sql =
  * Merge the new rows into lead_scores, in lead order (so that concurrent
  * inserts lock leads in one order), and return the leads merged, each lead's
  * latest opt activity ($1: the opt-out and opt-in types) and the time range.
+ * A lead handed off whose score has since faded below sales-ready by time
+ * alone (lead_score sees the row as it was before this statement) is marked
+ * not handed off, so that hand_off hands it off again if these rows lift it.
  */
 static char *
 merge_sql(char **columns)
@@ -176,7 +179,8 @@ merge_sql(char **columns)
 					"   ORDER BY n.%1$s"
 					"  ON CONFLICT (lead_id) DO UPDATE"
 					"     SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement),"
-					"         scored_at = now()"
+					"         scored_at = now(),"
+					"         handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready"
 					"  RETURNING s.lead_id)"
 					" SELECT (SELECT array_agg(merged.lead_id) FROM merged),"
 					"        (SELECT jsonb_object_agg(o.lead_id, o.activity_type) FROM ("

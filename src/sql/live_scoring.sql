@@ -104,7 +104,9 @@ BEGIN
        WHERE m.is_active AND ($1 IS NULL OR a.lead_id = ANY ($1))
        GROUP BY a.lead_id)
     UPDATE lead_scoring.lead_scores s
-       SET engagement = fresh.engagement, scored_at = now()
+       SET engagement = fresh.engagement, scored_at = now(),
+           -- faded below sales-ready since its handoff: it may be handed off again
+           handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
       FROM lead_scoring.lead_scores t LEFT JOIN fresh USING (lead_id)
      WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))$q$,
     lead_scoring.activity_sources_sql())
@@ -169,7 +171,9 @@ BEGIN
              lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
       FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
      ORDER BY n.lead_id
-    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
+    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now(),
+       -- faded below sales-ready since its handoff: it may be handed off again
+       handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
     RETURNING s.lead_id)
   SELECT array_agg(lead_id) INTO lead_ids FROM scored;
   INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
@@ -204,7 +208,9 @@ BEGIN
      WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
            IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
      ORDER BY n.lead_id
-    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now()
+    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now(),
+       -- faded below sales-ready since its handoff: it may be handed off again
+       handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
     RETURNING s.lead_id)
   SELECT array_agg(lead_id) INTO lead_ids FROM scored;
   INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
