@@ -61,8 +61,8 @@ SELECT count(*) AS rows_kept FROM public.web_events;
 SELECT count(*) AS triggers_left FROM pg_trigger WHERE tgrelid = 'public.web_events'::regclass;
 SELECT * FROM lead_scoring.untrack('public.web_events');
 DROP TABLE public.web_events;
--- leads 501 and 502 existed only in that table: later tests do not expect them
-DELETE FROM lead_scoring.lead_scores WHERE lead_id IN (501, 502);
+-- leads 500 to 502 existed only in that table: untracked, they left the scores
+SELECT count(*) AS left_behind FROM lead_scoring.lead_scores WHERE lead_id IN (500, 501, 502);
 
 -- Dropping a tracked table untracks it: its activities leave the scores.
 CREATE TABLE public.short_lived (visitor bigint, kind text, at timestamptz);
@@ -70,6 +70,22 @@ SELECT count(*) AS tracked FROM lead_scoring.track('public.short_lived', 'visito
 INSERT INTO public.short_lived VALUES (103, 'web_visit', '2026-01-30');
 -- a visit (5, no decay) on top of the 9.886 above
 SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS with_its_visit;
+-- A deleted lead with activities in a tracked table is still scored, with
+-- fit 0, as a rescore would score it: 700 is a VP (fit 25) with a visit (5).
+INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (700, 'vp@gone.example', '{"title": "VP"}');
+INSERT INTO public.short_lived VALUES (700, 'web_visit', '2026-01-30');
+SELECT fit_score, engagement_score FROM lead_scoring.lead_score(700, '2026-02-01');
+DELETE FROM lead_scoring.leads WHERE lead_id = 700;
+SELECT fit_score, engagement_score FROM lead_scoring.lead_score(700, '2026-02-01');
+SELECT * FROM public.live_mismatches();
+-- A lead whose id changes is scored under its new id only: 710, a director
+-- (fit 25) with no activity, becomes 1710.
+INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (710, 'dir@moved.example', '{"title": "Director"}');
+UPDATE lead_scoring.leads SET lead_id = 1710 WHERE lead_id = 710;
+SELECT lead_id, fit_score FROM lead_scoring.lead_scores WHERE lead_id IN (710, 1710) ORDER BY lead_id;
+DELETE FROM lead_scoring.leads WHERE lead_id = 1710;
 DROP TABLE public.short_lived;
 SELECT count(*) AS tables_tracked FROM lead_scoring.tracked_tables;
 SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS after_drop;
+-- 700 existed only in that table: it is gone with it
+SELECT count(*) AS left_behind FROM lead_scoring.lead_scores WHERE lead_id = 700;

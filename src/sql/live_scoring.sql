@@ -204,8 +204,9 @@ BEGIN
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
     SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
              lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
-      FROM new_leads n JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
-     WHERE (n.email, n.first_name, n.last_name, n.company, n.attributes)
+      FROM new_leads n LEFT JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
+     WHERE o.lead_id IS NULL   -- a lead whose id changed comes in as if inserted
+        OR (n.email, n.first_name, n.last_name, n.company, n.attributes)
            IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
      ORDER BY n.lead_id
     ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now(),
@@ -225,6 +226,13 @@ BEGIN
      AND o.opted_out AND NOT n.opted_out;
   lead_ids := lead_ids || ARRAY(SELECT n.lead_id FROM new_leads n JOIN old_leads o USING (lead_id)
                                  WHERE n.opted_out IS DISTINCT FROM o.opted_out);
+  -- ids changed: the new ids get their activities, the old ones go as if deleted
+  IF EXISTS (SELECT FROM new_leads n WHERE NOT EXISTS (SELECT FROM old_leads o WHERE o.lead_id = n.lead_id)) THEN
+    PERFORM lead_scoring.recompute_engagement(ARRAY(
+      SELECT n.lead_id FROM new_leads n WHERE NOT EXISTS (SELECT FROM old_leads o WHERE o.lead_id = n.lead_id)));
+    PERFORM lead_scoring.forget_leads(ARRAY(
+      SELECT o.lead_id FROM old_leads o WHERE NOT EXISTS (SELECT FROM new_leads n WHERE n.lead_id = o.lead_id)));
+  END IF;
   IF cardinality(lead_ids) > 0 THEN
     PERFORM lead_scoring.find_bogus_leads(lead_ids);
     PERFORM lead_scoring.hand_off(lead_ids, 'fit');
@@ -235,16 +243,30 @@ $$;
 COMMENT ON FUNCTION lead_scoring.score_changed_leads() IS
   'Trigger (AFTER UPDATE on leads, per statement): scores the fit of leads whose attributes changed, follows their opt-outs and opt-ins, suppresses bogus ones, and hands off those that became sales-ready';
 
+-- Leads that left the leads table (deleted, or their id changed): a lead still
+-- with activities in a tracked table stays, scored with fit 0, as rescore()
+-- would score it; the others' states go.
+CREATE FUNCTION lead_scoring.forget_leads(lead_ids bigint[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  UPDATE lead_scoring.lead_scores s SET fit_score = 0, scored_at = now() WHERE s.lead_id = ANY (lead_ids);
+  PERFORM lead_scoring.recompute_engagement(lead_ids);
+  DELETE FROM lead_scoring.lead_scores s WHERE s.lead_id = ANY (lead_ids) AND s.engagement IS NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.forget_leads(bigint[]) IS
+  'Scores leads that left the leads table with fit 0 if they have activities in a tracked table, and removes the others';
+
 CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.leads', 'forget_deleted_leads');
-  DELETE FROM lead_scoring.lead_scores s USING old_leads o WHERE s.lead_id = o.lead_id;
+  PERFORM lead_scoring.forget_leads(ARRAY(SELECT o.lead_id FROM old_leads o));
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.forget_deleted_leads() IS
-  'Trigger (AFTER DELETE on leads, per statement): removes the scores of deleted leads';
+  'Trigger (AFTER DELETE on leads, per statement): scores deleted leads that still have activities in a tracked table with fit 0, and removes the others';
 
 CREATE TRIGGER score_new_leads AFTER INSERT ON lead_scoring.leads
   REFERENCING NEW TABLE AS new_leads

@@ -57,8 +57,13 @@ BEGIN
     fit AS (
       SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name, l.company, l.attributes)) AS fit_score
         FROM lead_scoring.leads l),
+    -- the leads scored: those of the leads table, and those with activities
+    -- in a tracked table; a state of anyone else (a deleted lead, or one only
+    -- in a table no longer tracked) goes
     everyone AS (
-      SELECT lead_id FROM lead_scoring.lead_scores UNION SELECT lead_id FROM fresh UNION SELECT lead_id FROM fit),
+      SELECT lead_id FROM fresh UNION SELECT lead_id FROM fit),
+    gone AS (
+      DELETE FROM lead_scoring.lead_scores s WHERE NOT EXISTS (SELECT FROM everyone e WHERE e.lead_id = s.lead_id)),
     written AS (
       INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score, engagement, scored_at, handed_off)
       SELECT e.lead_id, coalesce(fit.fit_score, 0), fresh.engagement, now(),

@@ -35,6 +35,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.track(regclass, name, name, name, name),
   lead_scoring.untrack(regclass),
   lead_scoring.recompute_engagement(bigint[]),
+  lead_scoring.forget_leads(bigint[]),
   lead_scoring.rescore_from(jsonb),
   lead_scoring.hand_off(bigint[], text),
   lead_scoring.find_bogus_leads(bigint[]),
