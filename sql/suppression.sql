@@ -82,6 +82,26 @@ INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES
 SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id = 204;
 UPDATE lead_scoring.settings SET value = NULL WHERE name = 'opt_out_activity_types';
 
+-- The latest opt activity by when it happened decides, whatever the order
+-- they arrive in: 207 opted out on Feb 27; an opt-in of Jan 28 arriving
+-- after it lifts nothing; one of Feb 28 does.
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (207, 'late@mail.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (207, 'opt_out', '2026-02-27');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (207, 'opt_in', '2026-01-28');
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 207;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (207, 'opt_in', '2026-02-28');
+SELECT count(*) AS suppressions_of_207 FROM lead_scoring.suppressed_leads WHERE lead_id = 207;
+-- a rescore makes the suppressions what the activities say: 208's opt-out,
+-- lifted here by hand as an earlier version lifted it for an older opt-in, is back
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (208, 'again@mail.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES
+  (208, 'opt_in', '2026-01-28'), (208, 'opt_out', '2026-02-27');
+UPDATE lead_scoring.suppressions SET lifted_at = now(), lift_reason = 'the old order of arrival' WHERE lead_id = 208;
+SELECT count(*) AS suppressions_of_208 FROM lead_scoring.suppressed_leads WHERE lead_id = 208;
+SELECT leads_rescored > 0 AS rescored FROM lead_scoring.rescore();
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 208;
+DELETE FROM lead_scoring.leads WHERE lead_id IN (207, 208);
+
 -- Manual suppression and restore.
 SELECT lead_scoring.suppress_lead(101, 'competitor') IS NOT NULL AS suppressed;
 SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;

@@ -84,6 +84,8 @@ BEGIN
     lead_scoring.activity_sources_sql())
   INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
   USING definition, coalesce(previous_definition, definition);
+  -- opt-outs as the activities have them (the latest of each lead decides)
+  PERFORM lead_scoring.apply_opt_activities(NULL);
   PERFORM lead_scoring.hand_off(NULL, CASE WHEN previous_definition IS DISTINCT FROM definition
                                            THEN 'model' ELSE 'rescore' END);
 END

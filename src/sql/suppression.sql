@@ -145,22 +145,46 @@ $$;
 COMMENT ON FUNCTION lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz) IS
   'Suppresses leads (all, or the given ones) with more than burst_max_activities activities within burst_window (only windows near near_from..near_to if given); returns how many. Finds bursts after the fact too';
 
--- Apply opt-out and opt-in activities: {"lead_id": "activity_type", …}, the latest per lead.
+-- Opt-outs and opt-ins of the given leads ({"lead_id": …}: the keys; all
+-- leads with one if null): the latest by when it happened, in every tracked
+-- table, decides, whatever the order they arrive in. leads.opted_out is the
+-- lead's word too: an opt-out it set is lifted only by an opt-in that happened
+-- after it, and an opt-out it took back is not made again by an older one.
 CREATE FUNCTION lead_scoring.apply_opt_activities(latest_by_lead jsonb) RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-  INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
-  SELECT key::bigint, 'opt_out', format('opted out (%s activity)', value)
-    FROM jsonb_each_text($1)
-   WHERE value = ANY (lead_scoring.type_list(lead_scoring.setting('opt_out_activity_types')))
-  ON CONFLICT DO NOTHING;
-  UPDATE lead_scoring.suppressions s
-     SET lifted_at = now(), lifted_by = lead_scoring.acting_role(), lift_reason = format('opted in (%s activity)', o.value)
-    FROM jsonb_each_text($1) o
-   WHERE s.lead_id = o.key::bigint AND s.kind = 'opt_out' AND s.lifted_at IS NULL
-     AND o.value = ANY (lead_scoring.type_list(lead_scoring.setting('opt_in_activity_types')));
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  EXECUTE format($q$
+    WITH latest AS (
+      SELECT DISTINCT ON (a.lead_id) a.lead_id, a.activity_type, a.occurred_at
+        FROM (%s) a
+       WHERE ($1 IS NULL OR a.lead_id IN (SELECT k::bigint FROM jsonb_object_keys($1) k))
+         AND a.activity_type = ANY ($2 || $3)
+       ORDER BY a.lead_id, a.occurred_at DESC, a.activity_type = ANY ($2) DESC),   -- at the same instant, the opt-out
+    opted_out AS (
+      INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
+      SELECT l.lead_id, 'opt_out', format('opted out (%%s activity)', l.activity_type)
+        FROM latest l
+       WHERE l.activity_type = ANY ($2)
+         -- unless the lead set leads.opted_out back to false after it
+         AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
+                          WHERE x.lead_id = l.lead_id AND x.kind = 'opt_out' AND x.lifted_at > l.occurred_at
+                            AND x.lift_reason = 'opted in (leads.opted_out set back to false)')
+      ON CONFLICT DO NOTHING)
+    UPDATE lead_scoring.suppressions s
+       SET lifted_at = now(), lifted_by = lead_scoring.acting_role(),
+           lift_reason = format('opted in (%%s activity)', l.activity_type)
+      FROM latest l
+     WHERE s.lead_id = l.lead_id AND s.kind = 'opt_out' AND s.lifted_at IS NULL
+       AND l.activity_type = ANY ($3)
+       AND (s.reason <> 'opted out (leads.opted_out)' OR l.occurred_at > s.suppressed_at)$q$,
+    lead_scoring.activity_sources_sql())
+  USING latest_by_lead,
+        lead_scoring.type_list(lead_scoring.setting('opt_out_activity_types')),
+        lead_scoring.type_list(lead_scoring.setting('opt_in_activity_types'));
+END
 $$;
 COMMENT ON FUNCTION lead_scoring.apply_opt_activities(jsonb) IS
-  'Suppresses leads whose latest opt activity is an opt-out, and lifts the opt-out of those whose latest is an opt-in';
+  'For the given leads (the keys of a JSON object; all if null): suppresses those whose latest opt activity, by when it happened, is an opt-out, and lifts the opt-out of those whose latest is an opt-in';
 
 CREATE FUNCTION lead_scoring.suppress_lead(lead_id bigint, reason text) RETURNS bigint
 LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
