@@ -4,6 +4,10 @@
 SET timezone = 'UTC';
 SELECT lead_scoring.create_roles();
 SELECT lead_scoring.create_roles();  -- idempotent
+-- the claims of earlier tests are released (a superuser manages them all)
+SELECT count(*) AS released FROM lead_scoring.claims c
+ CROSS JOIN LATERAL lead_scoring.release_claim(c.lead_id, 'the roles test starts afresh') r
+ WHERE c.released_at IS NULL;
 CREATE ROLE t_bi IN ROLE lead_scoring_bi;
 CREATE ROLE t_sales IN ROLE lead_scoring_sales;
 CREATE ROLE t_marketing IN ROLE lead_scoring_marketing;
@@ -28,6 +32,9 @@ SELECT count(*) > 0 AS sees_queue FROM lead_scoring.sales_queue;
 SELECT lead_id, rep, cherry_pick FROM lead_scoring.claim_lead(102, 'sales claims');
 SELECT lead_id, rep, cherry_pick FROM lead_scoring.claim_lead(103, 'a cherry-pick');
 SELECT rep, outcome FROM lead_scoring.cherry_picks WHERE rep = 't_sales';
+-- a rep releases its own claims; only a manager (admin) reassigns one
+SELECT lead_id, released_by FROM lead_scoring.release_claim(103, 'no budget this year');
+SELECT * FROM lead_scoring.reassign_claim(102, 't_sales', 'to myself');
 INSERT INTO lead_scoring.outcomes (lead_id, outcome) VALUES (103, 'lost') ON CONFLICT (lead_id) DO UPDATE SET outcome = excluded.outcome;
 UPDATE lead_scoring.grades SET min_score = 1 WHERE grade = 'D';
 INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points) VALUES (1, 'web', 'x', 1);
@@ -74,6 +81,12 @@ RESET search_path;
 RESET ROLE;
 DROP FUNCTION public.split_part(text, text, integer);
 DROP FUNCTION public.now();
+
+-- the admin assigns 103 to t_sales, and the claim says who assigned it
+SET ROLE t_admin;
+SELECT lead_id, rep, assigned_by, reason FROM lead_scoring.reassign_claim(103, 't_sales', 'back on the list');
+SELECT lead_id, rep, assigned_by, released_by, release_reason FROM lead_scoring.claims WHERE lead_id = 103 ORDER BY claim_id DESC LIMIT 2;
+RESET ROLE;
 
 DROP OWNED BY t_bi, t_sales, t_marketing, t_admin;
 DROP ROLE t_bi, t_sales, t_marketing, t_admin;

@@ -17,12 +17,15 @@ CREATE ROLE rep_bob;
 GRANT USAGE ON SCHEMA lead_scoring TO rep_ann, rep_bob;
 GRANT SELECT, INSERT ON lead_scoring.claims TO rep_ann, rep_bob;
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_scoring TO rep_ann, rep_bob;
+GRANT EXECUTE ON FUNCTION lead_scoring.release_claim(bigint, text) TO rep_ann, rep_bob;
 SET ROLE rep_ann;
 SELECT claim_id, lead_id, rep, cherry_pick, round(total_score::numeric, 1) AS total, grade, sales_ready,
        thresholds -> 0 AS best_grade_then, model_name
   FROM lead_scoring.claim_lead(101, 'asked for pricing');
 -- a claim of a lead below the sales-ready grade is a cherry-pick, recorded under the default policy (allow)
 SELECT claim_id, lead_id, cherry_pick, grade FROM lead_scoring.claim_lead(102, 'knows the CFO');
+-- a claim is made in one's own name
+INSERT INTO lead_scoring.claims (lead_id, rep) VALUES (103, 'rep_bob');
 RESET ROLE;
 
 -- warn: recorded, and the client gets a WARNING
@@ -30,11 +33,20 @@ UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy
 SET ROLE rep_bob;
 INSERT INTO lead_scoring.claims (lead_id, reason) VALUES (103, 'met at a conference');
 RESET ROLE;
--- deny: the claim is refused, the attempt is still recorded
+-- deny: the claim is refused, the attempt is still recorded (ann let 102 go first)
 UPDATE lead_scoring.settings SET value = 'deny' WHERE name = 'cherry_pick_policy';
+SET ROLE rep_ann;
+SELECT lead_id, rep, released_by, release_reason FROM lead_scoring.release_claim(102, 'the CFO left');
 SET ROLE rep_bob;
-SELECT * FROM lead_scoring.claim_lead(102, 'second try');
+SELECT claim_id FROM lead_scoring.claim_lead(102, 'second try');
+-- a lead has one open claim: 101 is ann's until she releases it, and only she
+-- (or a manager) may
+SELECT lead_id FROM lead_scoring.claim_lead(101);
+SELECT lead_id FROM lead_scoring.release_claim(101, 'mine now');
+SET ROLE rep_ann;
+SELECT lead_id, released_by FROM lead_scoring.release_claim(101, 'bob has the contact');
 -- a sales-ready lead can still be claimed under deny
+SET ROLE rep_bob;
 SELECT lead_id, cherry_pick FROM lead_scoring.claim_lead(101);
 RESET ROLE;
 UPDATE lead_scoring.settings SET value = 'sometimes' WHERE name = 'cherry_pick_policy';

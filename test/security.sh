@@ -194,6 +194,23 @@ echo "   ok: the grade change is in the history, by sec_mkt"
 step "5. a claim in another rep's name"
 refused "ana claims for ben" sec_ana "own name" "INSERT INTO lead_scoring.claims (lead_id, rep) VALUES (5, 'sec_ben')"
 
+step "6. two reps claim one lead at once"
+# ana's claim is open in a transaction while ben claims: ben waits, then is refused
+as sec_ana -c "BEGIN" -c "SELECT count(*) FROM lead_scoring.claim_lead(9, 'first')" -c "SELECT pg_sleep(2)" -c "COMMIT" \
+	> "$WORK/ana" 2>&1 &
+sleep 0.5
+if as sec_ben -c "SELECT count(*) FROM lead_scoring.claim_lead(9, 'second')" > "$WORK/ben" 2>&1; then
+	failed="$failed|two open claims"
+	echo "   FAILED: ben claimed lead 9 while ana did" >&2
+fi
+wait
+open=$(q -c "SELECT string_agg(rep, ',') FROM lead_scoring.claims WHERE lead_id = 9 AND released_at IS NULL")
+[ "$open" = sec_ana ] || failed="$failed|open claims of lead 9: $open"
+echo "   ok: one open claim, ana's; ben: $(grep -o 'ERROR: .*' "$WORK/ben" | head -1)"
+refused "ben releases ana's claim" sec_ben "only they or a manager" "SELECT * FROM lead_scoring.release_claim(9, 'mine now')"
+refused "ben assigns himself ana's lead" sec_ben "permission denied for function reassign_claim" \
+	"SELECT * FROM lead_scoring.reassign_claim(9, 'sec_ben', 'mine now')"
+
 step "7. the activation flag is a public setting"
 as sec_mkt -c "SET lead_scoring.activating = 'on'" -c "INSERT INTO lead_scoring.models (name) VALUES ('other')" \
 	-c "UPDATE lead_scoring.models SET is_active = (name = 'other')" > /dev/null

@@ -44,24 +44,22 @@ T1='2026-03-01 00:00:00+00'   # fixed instants the scores are compared at
 T2='2027-01-01 00:00:00+00'
 CURRENT=$(sed -n "s/^default_version = '\(.*\)'/\1/p" lead_scoring.control)
 
-# everything a user keeps, and every lead's scores and breakdown at fixed instants
-snapshot() {
-	q "$1" -v t1="$T1" -v t2="$T2" <<'SQL'
-SELECT 'leads', md5(string_agg(t::text, E'\n' ORDER BY lead_id)) FROM lead_scoring.leads t;
-SELECT 'activities', md5(string_agg(t::text, E'\n' ORDER BY activity_id)) FROM lead_scoring.activities t;
+# everything a user keeps, and every lead's scores and breakdown at fixed
+# instants. Each table is compared on the columns it had before the update
+# (an update may add columns; what was there must stay); the query is written
+# once, from the old database's catalog, into $WORK/snapshot.sql.
+TABLES="leads:lead_id activities:activity_id models:model_id activity_rules:rule_id fit_rules:rule_id
+        grades:rank grade_changes:change_id setting_overrides:name claims:claim_id cherry_picks:cherry_pick_id
+        handoffs:handoff_id outcomes:lead_id suppressions:suppression_id tracked_tables:activity_table"
+snapshot_sql() {
+	for t in $TABLES; do
+		table=${t%%:*} key=${t#*:}
+		cols=$(q "$1" -c "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+		                   WHERE attrelid = 'lead_scoring.$table'::regclass AND attnum > 0 AND NOT attisdropped")
+		echo "SELECT '$table', md5(coalesce(string_agg(ROW($cols)::text, E'\\n' ORDER BY $key), '')) FROM lead_scoring.$table;"
+	done
+	cat <<'SQL'
 SELECT 'web events', md5(string_agg(t::text, E'\n' ORDER BY id)) FROM public.web_events t;
-SELECT 'models', md5(string_agg(t::text, E'\n' ORDER BY model_id)) FROM lead_scoring.models t;
-SELECT 'rules', md5(string_agg(t::text, E'\n' ORDER BY rule_id)) FROM lead_scoring.activity_rules t;
-SELECT 'fit rules', md5(string_agg(t::text, E'\n' ORDER BY rule_id)) FROM lead_scoring.fit_rules t;
-SELECT 'grades', md5(string_agg(t::text, E'\n' ORDER BY rank)) FROM lead_scoring.grades t;
-SELECT 'grade changes', md5(string_agg(t::text, E'\n' ORDER BY change_id)) FROM lead_scoring.grade_changes t;
-SELECT 'settings', md5(string_agg(t::text, E'\n' ORDER BY name)) FROM lead_scoring.setting_overrides t;
-SELECT 'claims', md5(string_agg(t::text, E'\n' ORDER BY claim_id)) FROM lead_scoring.claims t;
-SELECT 'cherry picks', md5(string_agg(t::text, E'\n' ORDER BY cherry_pick_id)) FROM lead_scoring.cherry_picks t;
-SELECT 'handoffs', md5(string_agg(t::text, E'\n' ORDER BY handoff_id)) FROM lead_scoring.handoffs t;
-SELECT 'outcomes', md5(string_agg(t::text, E'\n' ORDER BY lead_id)) FROM lead_scoring.outcomes t;
-SELECT 'suppressions', md5(string_agg(t::text, E'\n' ORDER BY suppression_id)) FROM lead_scoring.suppressions t;
-SELECT 'tracked', md5(string_agg(t::text, E'\n' ORDER BY activity_table)) FROM lead_scoring.tracked_tables t;
 SELECT 'states', md5(string_agg(s.lead_id || ' ' || s.fit_score || ' ' || coalesce(s.engagement::text, '') || ' ' || s.handed_off,
                                 E'\n' ORDER BY s.lead_id)) FROM lead_scoring.lead_scores s;
 SELECT 'score', t, l.lead_id, s.* FROM lead_scoring.leads l,
@@ -70,6 +68,7 @@ SELECT 'breakdown', t, l.lead_id, b.* FROM lead_scoring.leads l,
        unnest(ARRAY[:'t1', :'t2']::timestamptz[]) t, lead_scoring.explain_score(l.lead_id, t) b ORDER BY 2, 3, 4, 5, 6;
 SQL
 }
+snapshot() { q "$1" -v t1="$T1" -v t2="$T2" -f "$WORK/snapshot.sql"; }
 
 # a database at version $2, with the roles and data a user has
 fill() {
@@ -98,6 +97,7 @@ SELECT lead_scoring.find_bogus_leads();
 SQL
 	# the login roles work through the documented roles
 	q "$1" -c "SET ROLE up_sales" -c "SET client_min_messages = error" -c "SELECT count(*) FROM (SELECT lead_scoring.claim_lead(lead_id, 'before the update') FROM lead_scoring.sales_queue ORDER BY lead_id LIMIT 6) c" \
+		-c "SELECT count(*) FROM lead_scoring.claim_lead(1, 'again: versions before 1.4 let claims pile up')" \
 		-c "SELECT lead_scoring.record_outcome(3, 'won', 1200, '2026-02-20')" > /dev/null
 	q "$1" -c "SET ROLE up_marketing" -c "UPDATE lead_scoring.grades SET description = 'tuned' WHERE grade = 'B'" > /dev/null
 }
@@ -109,6 +109,7 @@ for script in src/sql/released/lead_scoring--*.sql; do
 	fill "$OLD" "$FROM"
 	[ "$(q "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'lead_scoring'")" = "$FROM" ] || fail "not at version $FROM"
 	[ "$(q "$OLD" -c "SELECT count(*) FROM lead_scoring.claims")" -gt 0 ] || fail "the sales login made no claim"
+	snapshot_sql "$OLD" > "$WORK/snapshot.sql"
 	snapshot "$OLD" > "$WORK/before.txt"
 	echo "   $(grep -c '^score' "$WORK/before.txt") lead scores at two instants"
 
@@ -121,6 +122,11 @@ for script in src/sql/released/lead_scoring--*.sql; do
 	snapshot "$OLD" > "$WORK/after.txt"
 	cmp -s "$WORK/before.txt" "$WORK/after.txt" || { diff "$WORK/before.txt" "$WORK/after.txt" | head -20 >&2; fail "the update changed data or scores"; }
 	echo "   ok: identical"
+
+	[ "$(q "$OLD" -c "SELECT count(*) FROM (SELECT lead_id FROM lead_scoring.claims WHERE released_at IS NULL
+	                                         GROUP BY lead_id HAVING count(*) > 1) x")" = 0 ] \
+		|| fail "a lead has more than one open claim after the update"
+	echo "   ok: one open claim per lead (the latest)"
 
 	step "live scoring goes on, for the roles too"
 	q "$OLD" -c "SET ROLE up_marketing" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (7, 'demo_request', '2026-02-27')"

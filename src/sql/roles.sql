@@ -32,6 +32,8 @@ FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION
   lead_scoring.rescore(),
   lead_scoring.activate_model(text),
+  lead_scoring.release_claim(bigint, text),
+  lead_scoring.reassign_claim(bigint, name, text),
   lead_scoring.track(regclass, name, name, name, name),
   lead_scoring.untrack(regclass),
   lead_scoring.recompute_engagement(bigint[]),
@@ -74,6 +76,7 @@ BEGIN
                   lead_scoring.suppressions, lead_scoring.grade_changes
      TO lead_scoring_sales;
   GRANT INSERT ON lead_scoring.claims TO lead_scoring_sales;
+  GRANT EXECUTE ON FUNCTION lead_scoring.release_claim(bigint, text) TO lead_scoring_sales;
   GRANT INSERT, UPDATE ON lead_scoring.outcomes TO lead_scoring_sales;
 
   -- marketing operations: BI, plus the model, thresholds, settings, leads, activities and suppression
@@ -98,7 +101,8 @@ BEGIN
   -- administrators: everything marketing and sales do, plus which tables are tracked
   GRANT lead_scoring_marketing, lead_scoring_sales TO lead_scoring_admin;
   GRANT EXECUTE ON FUNCTION lead_scoring.track(regclass, name, name, name, name),
-                            lead_scoring.untrack(regclass) TO lead_scoring_admin;
+                            lead_scoring.untrack(regclass),
+                            lead_scoring.reassign_claim(bigint, name, text) TO lead_scoring_admin;
 
   -- what earlier versions granted and this one does not: the owner's-rights
   -- functions that do these things check their callers themselves

@@ -42,13 +42,21 @@ CREATE TABLE lead_scoring.claims (
   sales_ready      boolean,
   thresholds       jsonb,
   model_id         integer,
-  model_name       text
+  model_name       text,
+  released_at      timestamptz,
+  released_by      name,
+  release_reason   text,
+  assigned_by      name
 );
 CREATE INDEX ON lead_scoring.claims (lead_id, claimed_at);
-COMMENT ON TABLE lead_scoring.claims IS 'Leads claimed by sales reps, with a snapshot of their scores when claimed. Claim with lead_scoring.claim_lead(lead_id) or INSERT (lead_id[, reason])';
+-- A lead has one open claim at a time; under concurrent claims one wins.
+CREATE UNIQUE INDEX claims_one_open_per_lead ON lead_scoring.claims (lead_id) WHERE released_at IS NULL;
+COMMENT ON INDEX lead_scoring.claims_one_open_per_lead IS
+  'A lead has at most one open claim: of two reps claiming it at once, the second is refused';
+COMMENT ON TABLE lead_scoring.claims IS 'Leads claimed by sales reps, with a snapshot of their scores when claimed; one open claim per lead. Claim with lead_scoring.claim_lead(lead_id) or INSERT (lead_id[, reason]); release with release_claim, reassign with reassign_claim';
 COMMENT ON COLUMN lead_scoring.claims.claim_id IS 'Claim identifier';
 COMMENT ON COLUMN lead_scoring.claims.lead_id IS 'Lead claimed';
-COMMENT ON COLUMN lead_scoring.claims.rep IS 'Sales rep (default: the current user)';
+COMMENT ON COLUMN lead_scoring.claims.rep IS 'Sales rep: the role that claims, or the one a manager assigned it to';
 COMMENT ON COLUMN lead_scoring.claims.reason IS 'Why the rep took it';
 COMMENT ON COLUMN lead_scoring.claims.claimed_at IS 'When';
 COMMENT ON COLUMN lead_scoring.claims.cherry_pick IS 'True if the lead was below the sales-ready grade when claimed';
@@ -59,6 +67,10 @@ COMMENT ON COLUMN lead_scoring.claims.grade IS 'Grade when claimed';
 COMMENT ON COLUMN lead_scoring.claims.sales_ready IS 'Whether that grade was sales-ready';
 COMMENT ON COLUMN lead_scoring.claims.thresholds IS 'The grade thresholds in force, as JSON';
 COMMENT ON COLUMN lead_scoring.claims.model_id IS 'Model in force';
+COMMENT ON COLUMN lead_scoring.claims.released_at IS 'When the claim was released (empty: open; a lead has one open claim)';
+COMMENT ON COLUMN lead_scoring.claims.released_by IS 'Who released it: the rep, or a manager';
+COMMENT ON COLUMN lead_scoring.claims.release_reason IS 'Why';
+COMMENT ON COLUMN lead_scoring.claims.assigned_by IS 'The manager who assigned the lead to the rep (empty: the rep claimed it)';
 COMMENT ON COLUMN lead_scoring.claims.model_name IS 'Its name';
 
 CREATE TABLE lead_scoring.cherry_picks (
@@ -156,6 +168,7 @@ DECLARE
   policy text := lead_scoring.setting('cherry_pick_policy');
   outcome text;
   suppression text;
+  claimed text;
 BEGIN
   PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.claims', 'record_claim');
   IF lead_scoring.loading_dump() THEN
@@ -164,11 +177,26 @@ BEGIN
   IF NEW.lead_id IS NULL THEN
     RAISE EXCEPTION 'a claim needs a lead_id' USING ERRCODE = 'not_null_violation';
   END IF;
+  -- a claim is the rep's own, or an assignment by a manager, who is recorded
+  NEW.assigned_by := NULL;
   IF NEW.rep IS DISTINCT FROM lead_scoring.acting_role() THEN
-    RAISE EXCEPTION 'a claim is made in one''s own name: % cannot claim lead % for %',
-      lead_scoring.acting_role(), NEW.lead_id, coalesce(NEW.rep::text, 'nobody')
-      USING ERRCODE = 'insufficient_privilege',
-            HINT = 'Leave rep out: it is the role that claims.';
+    IF NOT lead_scoring.is_manager() THEN
+      RAISE EXCEPTION 'a claim is made in one''s own name: % cannot claim lead % for %',
+        lead_scoring.acting_role(), NEW.lead_id, coalesce(NEW.rep::text, 'nobody')
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Leave rep out: it is the role that claims. A manager (lead_scoring_admin) assigns leads with lead_scoring.reassign_claim().';
+    END IF;
+    NEW.assigned_by := lead_scoring.acting_role();
+  END IF;
+  NEW.released_at := NULL;
+  NEW.released_by := NULL;
+  NEW.release_reason := NULL;
+  SELECT c.rep INTO claimed FROM lead_scoring.claims c
+   WHERE c.lead_id = NEW.lead_id AND c.released_at IS NULL;
+  IF claimed IS NOT NULL THEN
+    RAISE EXCEPTION 'lead % is claimed by %', NEW.lead_id, claimed
+      USING ERRCODE = 'unique_violation',
+            HINT = 'The rep releases it with lead_scoring.release_claim(lead_id, reason); a manager reassigns it with lead_scoring.reassign_claim().';
   END IF;
   IF NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = NEW.lead_id) THEN
     RAISE EXCEPTION 'lead % does not exist', NEW.lead_id
@@ -223,6 +251,70 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 $$;
 COMMENT ON FUNCTION lead_scoring.claim_lead(bigint, text) IS
   'Claims a lead for the current user; returns the claim with its snapshot, or no row if cherry_pick_policy denied it';
+
+-- A manager: a superuser, or a member of lead_scoring_admin.
+CREATE FUNCTION lead_scoring.is_manager() RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+  SELECT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = lead_scoring.acting_role()), false)
+      OR (EXISTS (SELECT FROM pg_roles r WHERE r.rolname = 'lead_scoring_admin')
+          AND pg_has_role(lead_scoring.acting_role(), 'lead_scoring_admin', 'MEMBER'))
+$$;
+COMMENT ON FUNCTION lead_scoring.is_manager() IS
+  'Whether the acting role manages the sales team: a superuser or a member of lead_scoring_admin, who may release any claim and assign leads';
+
+-- Release the open claim of a lead: its rep, or a manager.
+CREATE FUNCTION lead_scoring.release_claim(lead_id bigint, reason text)
+RETURNS SETOF lead_scoring.claims
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  open_claim lead_scoring.claims;
+BEGIN
+  SELECT * INTO open_claim FROM lead_scoring.claims c
+   WHERE c.lead_id = release_claim.lead_id AND c.released_at IS NULL FOR UPDATE;
+  IF open_claim.claim_id IS NULL THEN
+    RAISE EXCEPTION 'lead % has no open claim', lead_id USING ERRCODE = 'no_data_found';
+  END IF;
+  IF open_claim.rep IS DISTINCT FROM lead_scoring.acting_role() AND NOT lead_scoring.is_manager() THEN
+    RAISE EXCEPTION 'the claim of lead % is %''s: only they or a manager may release it', lead_id, open_claim.rep
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF reason IS NULL OR btrim(reason) = '' THEN
+    RAISE EXCEPTION 'a release needs a reason' USING ERRCODE = 'not_null_violation';
+  END IF;
+  RETURN QUERY
+  UPDATE lead_scoring.claims c
+     SET released_at = now(), released_by = lead_scoring.acting_role(), release_reason = release_claim.reason
+   WHERE c.claim_id = open_claim.claim_id
+  RETURNING c.*;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.release_claim(bigint, text) IS
+  'Releases the open claim of a lead (its rep, or a manager), with a reason, so that it can be claimed again; returns the released claim';
+
+-- A manager gives a lead to a rep: the open claim is released, and a claim in
+-- the rep's name records who assigned it (and the snapshot and audit as ever).
+CREATE FUNCTION lead_scoring.reassign_claim(lead_id bigint, rep name, reason text)
+RETURNS SETOF lead_scoring.claims
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  IF NOT lead_scoring.is_manager() THEN
+    RAISE EXCEPTION 'only a manager (lead_scoring_admin) may assign leads' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF reason IS NULL OR btrim(reason) = '' THEN
+    RAISE EXCEPTION 'a reassignment needs a reason' USING ERRCODE = 'not_null_violation';
+  END IF;
+  IF EXISTS (SELECT FROM lead_scoring.claims c WHERE c.lead_id = reassign_claim.lead_id AND c.released_at IS NULL) THEN
+    PERFORM lead_scoring.release_claim(reassign_claim.lead_id,
+                                       format('reassigned to %s: %s', reassign_claim.rep, reassign_claim.reason));
+  END IF;
+  RETURN QUERY
+  INSERT INTO lead_scoring.claims (lead_id, rep, reason)
+  VALUES (reassign_claim.lead_id, reassign_claim.rep, reassign_claim.reason)
+  RETURNING *;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.reassign_claim(bigint, name, text) IS
+  'A manager gives a lead to a rep: releases its open claim and claims it in the rep''s name, recording who assigned it; returns the new claim';
 
 CREATE TABLE lead_scoring.handoffs (
   handoff_id       bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,

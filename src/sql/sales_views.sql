@@ -13,7 +13,7 @@ SELECT g.lead_id, g.email, g.company, g.grade, g.sales_ready,
              ORDER BY sb.points DESC LIMIT 3) b) r ON true
   LEFT JOIN LATERAL (
     SELECT cl.rep, cl.claimed_at FROM lead_scoring.claims cl
-     WHERE cl.lead_id = g.lead_id ORDER BY cl.claimed_at DESC, cl.claim_id DESC LIMIT 1) c ON true
+     WHERE cl.lead_id = g.lead_id AND cl.released_at IS NULL) c ON true
  WHERE NOT g.suppressed
  ORDER BY g.total_score DESC, g.lead_id;
 COMMENT ON VIEW lead_scoring.sales_queue IS 'Every lead that is not suppressed, best first, with why and who claimed it; filter by grade or sales_ready to taste';
@@ -26,7 +26,7 @@ COMMENT ON COLUMN lead_scoring.sales_queue.fit_score IS 'Fit score now';
 COMMENT ON COLUMN lead_scoring.sales_queue.engagement_score IS 'Engagement score now';
 COMMENT ON COLUMN lead_scoring.sales_queue.total_score IS 'Total score now';
 COMMENT ON COLUMN lead_scoring.sales_queue.top_reasons IS 'The three rules that bring the most points';
-COMMENT ON COLUMN lead_scoring.sales_queue.claimed_by IS 'Rep with the latest claim (empty: unclaimed)';
+COMMENT ON COLUMN lead_scoring.sales_queue.claimed_by IS 'Rep with the open claim (empty: unclaimed)';
 COMMENT ON COLUMN lead_scoring.sales_queue.claimed_at IS 'When claimed';
 COMMENT ON COLUMN lead_scoring.sales_queue.last_activity_at IS 'Latest scored activity';
 

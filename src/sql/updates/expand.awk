@@ -10,7 +10,8 @@
 # or the triggers and event triggers named NAME) and every GRANT or REVOKE
 # that names it, in the order of the concern files, each statement once, with
 # CREATE FUNCTION and CREATE VIEW made CREATE OR REPLACE; the GRANTs and
-# REVOKEs come at the end, when all the objects exist. Other lines are
+# REVOKEs come at the end, when all the objects exist. "--@comments NAME"
+# takes only the comments (of a table the delta alters, say). Other lines are
 # copied. A NAME that matches nothing is an error.
 
 function flush_statement() {
@@ -51,15 +52,21 @@ FILENAME != delta {
 	next
 }
 
-/^--@ / {
+/^--@(comments)? / {
+	only_comments = ($1 == "--@comments")
 	name = $2
 	pattern = name
 	gsub(/\./, "\\.", pattern)
+	# an index is named without its schema where it is created
+	unqualified = pattern
+	sub(/^.*\\\./, "", unqualified)
 	found = 0
 	for (i = 1; i <= n; i++) {
-		if (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|VIEW|TABLE|TYPE|AGGREGATE|COLUMN)) " pattern "([ (.;]|$)") \
-		    || head[i] ~ ("^CREATE (CONSTRAINT |EVENT )?TRIGGER " pattern " ") \
-		    || (head[i] ~ /^(REVOKE|GRANT) / && statement[i] ~ (pattern "[(,; \n]"))) {
+		if (only_comments ? head[i] ~ ("^COMMENT ON [A-Z]+ " pattern "([ (.;]|$)") \
+		    : (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|VIEW|TABLE|TYPE|AGGREGATE|COLUMN|INDEX)) " pattern "([ (.;]|$)") \
+		       || head[i] ~ ("^CREATE (UNIQUE )?INDEX " unqualified " ") \
+		       || head[i] ~ ("^CREATE (CONSTRAINT |EVENT )?TRIGGER " pattern " ") \
+		       || (head[i] ~ /^(REVOKE|GRANT) / && statement[i] ~ (pattern "[(,; \n]")))) {
 			found++
 			# a statement (a REVOKE naming several objects) is pulled once
 			if (printed[i]++)
