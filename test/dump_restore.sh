@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 NAME=dump_restore
 SRC=ls_dump_src
 DST=ls_dump_dst
+PAR=ls_dump_par
 LEADS=300
 ACTIVITIES=5000
 WEB_EVENTS=800
@@ -42,6 +43,7 @@ cleanup() {
 	else
 		dropdb --if-exists "$SRC" >/dev/null 2>&1 || true
 		dropdb --if-exists "$DST" >/dev/null 2>&1 || true
+		dropdb --if-exists "$PAR" >/dev/null 2>&1 || true
 		rm -rf "$WORK"
 	fi
 	exit "$status"
@@ -417,6 +419,29 @@ out=$(live_mismatches "$DST") || fail "comparing the live state with a full reco
 set -- $out
 [ "$2" -eq 0 ] || fail "$DST after new inserts: live state differs from a full recompute for $2 of $1 pairs"
 echo "   ok: live state = full recompute after the inserts ($1 lead-instant pairs)"
+
+# ---------------------------------------------------------------- a parallel restore
+step "pg_restore -j 2 into ls_dump_par: it fails on the model tables' foreign keys, and nothing then drops a rule silently"
+dropdb --if-exists "$PAR" > /dev/null 2>&1
+createdb "$PAR"
+if pg_restore -j 2 -d "$PAR" "$WORK/src.dump" > "$WORK/pg_restore_par.log" 2>&1; then
+	echo "   pg_restore -j 2 succeeded: rules and components all loaded"
+else
+	echo "   pg_restore -j 2 failed, as it may: $(grep -c 'COPY failed' "$WORK/pg_restore_par.log") tables refused ($(grep -o 'COPY failed for table "[a-z_]*"' "$WORK/pg_restore_par.log" | sed 's/.*table //' | paste -sd ' ' -))"
+fi
+rules=$(q "$PAR" -c "SELECT count(*) FROM lead_scoring.activity_rules")
+defined=$(q "$PAR" -c "SELECT sum(jsonb_array_length(definition->'activity_rules')) FROM lead_scoring.models")
+if [ "$rules" -lt "$defined" ]; then
+	q "$PAR" -c "SELECT * FROM lead_scoring.rescore()" > "$WORK/par_rescore.log" 2>&1 \
+		&& fail "rescore() after a restore that lost $((defined - rules)) activity rules did not refuse"
+	grep -q "holds .* rules that" "$WORK/par_rescore.log" || { cat "$WORK/par_rescore.log" >&2; fail "rescore() refused, but not for the missing rules"; }
+	q "$PAR" -c "UPDATE lead_scoring.components SET description = 'harmless'" > "$WORK/par_edit.log" 2>&1 \
+		&& fail "a component edit after that restore was not refused (it would drop every missing rule)"
+	[ "$(q "$PAR" -c "SELECT sum(jsonb_array_length(definition->'activity_rules')) FROM lead_scoring.models")" = "$defined" ] \
+		|| fail "the definitions lost rules"
+	echo "   ok: rescore() and a component edit are refused ($(grep -o 'model .* do not' "$WORK/par_rescore.log" | head -1)); the definitions keep their $defined activity rules"
+fi
+dropdb "$PAR"
 
 echo "-- total time $(since "$START") s"
 echo "ok: $NAME"

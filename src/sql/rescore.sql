@@ -26,6 +26,35 @@ $$;
 COMMENT ON FUNCTION lead_scoring.model_definition(integer) IS
   'A model''s components and rules as JSON, read from the model tables (not validated; see check_model)';
 
+-- A model whose stored definition holds rules its tables do not: what a
+-- pg_restore -j leaves when it loads rules before their components (and the
+-- foreign keys refuse them). Nothing may then compile the definition anew
+-- from the tables, which would drop those rules without a word.
+CREATE FUNCTION lead_scoring.check_model_tables(model_id integer, definition jsonb) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  missing bigint;
+BEGIN
+  SELECT count(*) INTO missing
+    FROM (SELECT 'activity_rules' AS list, (r->>'rule_id')::integer AS rule_id
+            FROM jsonb_array_elements(definition->'activity_rules') r
+          UNION ALL
+          SELECT 'fit_rules', (r->>'rule_id')::integer FROM jsonb_array_elements(definition->'fit_rules') r) d
+   WHERE NOT EXISTS (SELECT FROM lead_scoring.activity_rules a
+                      WHERE d.list = 'activity_rules' AND a.rule_id = d.rule_id AND a.model_id = check_model_tables.model_id)
+     AND NOT EXISTS (SELECT FROM lead_scoring.fit_rules f
+                      WHERE d.list = 'fit_rules' AND f.rule_id = d.rule_id AND f.model_id = check_model_tables.model_id);
+  IF missing > 0 THEN
+    RAISE EXCEPTION 'model % holds % rules that lead_scoring.activity_rules and fit_rules do not', model_id, missing
+      USING ERRCODE = 'data_corrupted',
+            DETAIL = 'Rules are only removed by deleting them; these were never loaded, as after a parallel pg_restore (-j) loads rules before their components.',
+            HINT = 'Restore the dump again, without -j (serially), into an empty database.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.check_model_tables(integer, jsonb) IS
+  'Refuses a model whose definition holds rules its tables do not (an incomplete restore), before anything compiles it anew and drops them';
+
 -- Rebuild every lead's state under the active model and report grade changes.
 -- previous_definition is what the states were built with, to grade "before".
 CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb,
@@ -38,6 +67,8 @@ BEGIN
   -- block live-scoring writers so that no committed activity is missed or counted twice
   LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
   SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
+  -- the first rescore after a restore finds a restore that lost rules
+  PERFORM lead_scoring.check_model_tables(m.model_id, m.definition) FROM lead_scoring.models m;
   IF definition IS NULL THEN
     RAISE EXCEPTION 'no scoring model is active'
       USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -154,6 +185,10 @@ BEGIN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
   FOR m IN SELECT model_id, is_active, definition FROM lead_scoring.models ORDER BY model_id LOOP
+    -- rules leave a definition only by being deleted
+    IF TG_OP NOT IN ('DELETE', 'TRUNCATE') AND m.definition IS NOT NULL THEN
+      PERFORM lead_scoring.check_model_tables(m.model_id, m.definition);
+    END IF;
     compiled := lead_scoring.check_model(lead_scoring.model_definition(m.model_id));
     IF compiled IS DISTINCT FROM m.definition THEN
       UPDATE lead_scoring.models SET definition = compiled WHERE model_id = m.model_id;

@@ -38,6 +38,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.untrack(regclass),
   lead_scoring.recompute_engagement(bigint[]),
   lead_scoring.forget_leads(bigint[]),
+  lead_scoring.check_model_tables(integer, jsonb),
   lead_scoring.rescore_from(jsonb),
   lead_scoring.hand_off(bigint[], text),
   lead_scoring.find_bogus_leads(bigint[]),
