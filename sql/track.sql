@@ -89,3 +89,94 @@ SELECT count(*) AS tables_tracked FROM lead_scoring.tracked_tables;
 SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS after_drop;
 -- 700 existed only in that table: it is gone with it
 SELECT count(*) AS left_behind FROM lead_scoring.lead_scores WHERE lead_id = 700;
+
+-- A table partitioned by month, the usual shape of a big activity table: its
+-- rows are scored whichever table a statement names, the partitioned table
+-- or one of its partitions (a statement fires only the triggers of the table
+-- it names, so each partition carries the live triggers too).
+CREATE TABLE public.events_by_month (visitor bigint, kind text, at timestamptz) PARTITION BY RANGE (at);
+CREATE TABLE public.events_2026_01 PARTITION OF public.events_by_month FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+SELECT count(*) AS tracked FROM lead_scoring.track('public.events_by_month', 'visitor', 'kind', 'at');
+SELECT tgrelid::regclass AS table_name, count(*) AS live_triggers FROM pg_trigger
+ WHERE tgname LIKE 'lead\_scoring\_%' AND tgrelid IN (SELECT relid FROM pg_partition_tree('public.events_by_month'))
+ GROUP BY 1 ORDER BY 1;
+-- 800 (no lead row, fit 0): a visit through the partitioned table and one
+-- into the partition, 5 each, counted once each
+INSERT INTO public.events_by_month VALUES (800, 'web_visit', '2026-01-10');
+INSERT INTO public.events_2026_01 VALUES (800, 'web_visit', '2026-01-11');
+SELECT fit_score, engagement_score FROM lead_scoring.lead_score(800, '2026-03-01');
+-- a partition created later carries the triggers too: a third visit, 15
+CREATE TABLE public.events_2026_02 PARTITION OF public.events_by_month FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+INSERT INTO public.events_2026_02 VALUES (800, 'web_visit', '2026-02-02');
+SELECT engagement_score FROM lead_scoring.lead_score(800, '2026-03-01');
+-- A month loaded on the side and attached with its rows (a backfill) is
+-- scored at once: a fourth visit for 800 (20); 801, new, has two visits (10)
+-- and then opted out.
+CREATE TABLE public.events_2025_12 (visitor bigint, kind text, at timestamptz);
+INSERT INTO public.events_2025_12 VALUES (800, 'web_visit', '2025-12-20'), (801, 'web_visit', '2025-12-05'),
+  (801, 'web_visit', '2025-12-06'), (801, 'opt_out', '2025-12-07');
+ALTER TABLE public.events_by_month ATTACH PARTITION public.events_2025_12 FOR VALUES FROM ('2025-12-01') TO ('2026-01-01');
+SELECT s.lead_id, l.fit_score, l.engagement_score, lead_scoring.activity_count(s.engagement) AS activities
+  FROM lead_scoring.lead_scores s, LATERAL lead_scoring.lead_score(s.lead_id, '2026-03-01') l
+ WHERE s.lead_id IN (800, 801) ORDER BY s.lead_id;
+SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id IN (800, 801);
+-- a delete from the partition (801: 5), a row moved to another partition by
+-- an update of the partitioned table (800: still 20)
+DELETE FROM public.events_2025_12 WHERE visitor = 801 AND at = '2025-12-06';
+UPDATE public.events_by_month SET at = '2026-02-10' WHERE visitor = 800 AND at = '2026-01-11';
+SELECT tableoid::regclass AS now_in FROM public.events_by_month WHERE visitor = 800 AND at = '2026-02-10';
+SELECT lead_id, engagement_score FROM lead_scoring.lead_scores s, LATERAL lead_scoring.lead_score(s.lead_id, '2026-03-01')
+ WHERE s.lead_id IN (800, 801) ORDER BY s.lead_id;
+SELECT * FROM public.live_mismatches();
+-- A month detached leaves the scores, and loses the triggers: 800 keeps
+-- three visits (15); 801 had only that month and leaves.
+ALTER TABLE public.events_by_month DETACH PARTITION public.events_2025_12 CONCURRENTLY;
+SELECT lead_id, engagement_score FROM lead_scoring.lead_scores s, LATERAL lead_scoring.lead_score(s.lead_id, '2026-03-01')
+ WHERE s.lead_id IN (800, 801) ORDER BY s.lead_id;
+SELECT count(*) AS live_triggers FROM pg_trigger WHERE tgrelid = 'public.events_2025_12'::regclass;
+-- A partition truncated: 800 keeps its January visit (5). The whole table
+-- truncated (which truncates each partition too): its leads leave.
+TRUNCATE public.events_2026_02;
+SELECT engagement_score FROM lead_scoring.lead_score(800, '2026-03-01');
+INSERT INTO public.events_by_month VALUES (802, 'web_visit', '2026-02-15');
+TRUNCATE public.events_by_month;
+SELECT count(*) AS left_behind FROM lead_scoring.lead_scores WHERE lead_id IN (800, 801, 802);
+-- A partition dropped: its rows are gone before anyone can see whose they
+-- were, so every lead is rescored; 803 leaves.
+INSERT INTO public.events_2026_01 VALUES (803, 'web_visit', '2026-01-03');
+SELECT engagement_score FROM lead_scoring.lead_score(803, '2026-03-01');
+DROP TABLE public.events_2026_01;
+SELECT count(*) AS left_behind FROM lead_scoring.lead_scores WHERE lead_id = 803;
+-- What the triggers could not follow is refused: a foreign table as a
+-- partition (its rows cannot be collected by the triggers), a tracked table
+-- attached as a partition or a partition tracked (rows written through its
+-- partitioned table would fire none of its triggers), and a child by plain
+-- inheritance of a tracked table.
+CREATE FOREIGN DATA WRAPPER no_handler;
+CREATE SERVER nowhere FOREIGN DATA WRAPPER no_handler;
+CREATE FOREIGN TABLE public.events_remote (visitor bigint, kind text, at timestamptz) SERVER nowhere;
+ALTER TABLE public.events_by_month ATTACH PARTITION public.events_remote FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');
+CREATE FOREIGN TABLE public.events_remote_2 PARTITION OF public.events_by_month FOR VALUES FROM ('2027-02-01') TO ('2027-03-01') SERVER nowhere;
+SELECT count(*) AS tracked FROM lead_scoring.track('public.events_2025_12', 'visitor', 'kind', 'at');
+ALTER TABLE public.events_by_month ATTACH PARTITION public.events_2025_12 FOR VALUES FROM ('2025-12-01') TO ('2026-01-01');
+SELECT count(*) AS untracked FROM lead_scoring.untrack('public.events_2025_12');
+CREATE TABLE public.events_archive (visitor bigint, kind text, at timestamptz) PARTITION BY RANGE (at);
+ALTER TABLE public.events_archive ATTACH PARTITION public.events_2025_12 FOR VALUES FROM ('2025-12-01') TO ('2026-01-01');
+SELECT count(*) AS tracked FROM lead_scoring.track('public.events_2025_12', 'visitor', 'kind', 'at');
+DROP TABLE public.events_archive;
+CREATE TABLE public.plain_events (visitor bigint, kind text, at timestamptz);
+SELECT count(*) AS tracked FROM lead_scoring.track('public.plain_events', 'visitor', 'kind', 'at');
+CREATE TABLE public.plain_events_child () INHERITS (public.plain_events);
+SELECT count(*) AS untracked FROM lead_scoring.untrack('public.plain_events');
+CREATE TABLE public.plain_events_child () INHERITS (public.plain_events);
+SELECT count(*) AS tracked FROM lead_scoring.track('public.plain_events', 'visitor', 'kind', 'at');
+-- untrack takes the triggers off every table of the tree
+SELECT count(*) AS untracked FROM lead_scoring.untrack('public.events_by_month');
+SELECT count(*) AS live_triggers FROM pg_trigger
+ WHERE tgrelid IN (SELECT relid FROM pg_partition_tree('public.events_by_month')) AND tgname LIKE 'lead\_scoring\_%';
+DROP TABLE public.events_by_month, public.plain_events CASCADE;
+DROP FOREIGN TABLE public.events_remote;
+DROP SERVER nowhere;
+DROP FOREIGN DATA WRAPPER no_handler;
+DELETE FROM lead_scoring.suppressions WHERE lead_id = 801;  -- its opt-out: the later tests count suppressions
+SELECT activity_table FROM lead_scoring.tracked_tables ORDER BY 1;

@@ -137,7 +137,8 @@ column(HeapTuple row, int n, bool *isnull)
 /*
  * Whether a dump is loading, the tracked tables as one query, the settings
  * (the opt-out and opt-in types as one list, then the burst ones), and
- * whether the table ($1) is tracked with these columns ($2 to $5).
+ * whether the table ($1), or the table it is a partition of, is tracked with
+ * these columns ($2 to $5).
  * Only what every installed version of the SQL has, so that new binaries
  * score inserts until ALTER EXTENSION lead_scoring UPDATE is run.
  */
@@ -148,7 +149,9 @@ static const char *const settings_sql =
 "       max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint,"
 "       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval,"
 "       EXISTS (SELECT FROM lead_scoring.tracked_tables t"
-"                WHERE t.activity_table = $1 AND t.lead_column = $2 AND t.type_column = $3"
+"                WHERE (t.activity_table = $1"
+"                       OR t.activity_table IN (SELECT pg_catalog.pg_partition_ancestors($1::regclass)))"
+"                  AND t.lead_column = $2 AND t.type_column = $3"
 "                  AND t.time_column = $4 AND coalesce(t.properties_column, '') = $5)"
 "  FROM lead_scoring.settings s";
 

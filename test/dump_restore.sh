@@ -1,8 +1,8 @@
 #!/bin/sh
 # shellcheck disable=SC2086,SC2046  # word splitting of query results is intended
 # Dump and restore: a database with the fixture model, a second inactive
-# model, grades, 300 leads, 5,000 activities and a tracked user table
-# (public.web_events) goes through pg_dump -Fc / pg_restore into a new
+# model, grades, 300 leads, 5,000 activities and two tracked user tables
+# (public.web_events; public.events_by_month, partitioned) go through pg_dump -Fc / pg_restore into a new
 # database; after the documented SELECT * FROM lead_scoring.rescore() the
 # restored database must hold the same configuration and data (row counts and
 # md5 of ordered rows), the same sequences and triggers, and give every lead
@@ -139,6 +139,17 @@ SELECT 1 + floor(random() * $LEADS)::int,
        timestamptz '2024-03-01' + random() * interval '92 days', '{"asset": "whitepaper"}'
   FROM generate_series(1, $WEB_EVENTS / 2);
 
+-- a partitioned one too, written through the partitioned table and straight
+-- into a partition; a restore brings the partitions' triggers itself
+CREATE TABLE public.events_by_month (lead bigint, kind text, at timestamptz) PARTITION BY RANGE (at);
+CREATE TABLE public.events_2024_04 PARTITION OF public.events_by_month FOR VALUES FROM ('2024-04-01') TO ('2024-05-01');
+CREATE TABLE public.events_2024_05 PARTITION OF public.events_by_month FOR VALUES FROM ('2024-05-01') TO ('2024-06-01');
+SELECT * FROM lead_scoring.track('public.events_by_month', 'lead', 'kind', 'at') \g /dev/null
+INSERT INTO public.events_by_month SELECT 1 + g % $LEADS, 'web_visit', timestamptz '2024-04-01' + g * interval '1 hour'
+  FROM generate_series(1, 1000) g;
+INSERT INTO public.events_2024_05 SELECT 1 + g % $LEADS, 'download', timestamptz '2024-05-02' + g * interval '1 hour'
+  FROM generate_series(1, 200) g;
+
 -- sales handoff and suppression history, which a restore must keep as it was
 UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy';
 INSERT INTO lead_scoring.bogus_patterns (field, pattern, description) VALUES ('name', '^First13 ', 'test persona');
@@ -208,12 +219,16 @@ SELECT 'sales and suppression history', count(*), md5(string_agg(x, E'\n' ORDER 
 UNION ALL
 SELECT 'public.web_events', count(*), md5(coalesce(string_agg(t::text, E'\n' ORDER BY event_id), '')) FROM public.web_events t
 UNION ALL
+SELECT 'public.events_by_month', count(*), md5(coalesce(string_agg(t::text, E'\n' ORDER BY t::text), '')) FROM public.events_by_month t
+UNION ALL
 SELECT 'sequences', count(*), md5(string_agg(concat_ws(',', schemaname, sequencename, last_value), E'\n'
                                              ORDER BY schemaname, sequencename))
   FROM pg_sequences WHERE schemaname IN ('lead_scoring', 'public')
 UNION ALL
 SELECT 'triggers', count(*), md5(string_agg(pg_get_triggerdef(oid), E'\n' ORDER BY tgrelid::regclass::text, tgname))
-  FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN ('lead_scoring.activities'::regclass, 'public.web_events'::regclass)
+  FROM pg_trigger WHERE NOT tgisinternal
+   AND tgrelid IN (SELECT 'lead_scoring.activities'::regclass UNION SELECT 'public.web_events'::regclass
+                   UNION SELECT relid FROM pg_partition_tree('public.events_by_month'))
 UNION ALL
 SELECT 'model definitions', count(*), md5(string_agg(concat_ws(',', name, is_active,
          lead_scoring.check_model(lead_scoring.model_definition(model_id)) = definition), E'\n' ORDER BY name))
@@ -334,7 +349,7 @@ if ! cmp -s "$WORK/src_contents.txt" "$WORK/dst_contents.txt"; then
 	diff "$WORK/src_contents.txt" "$WORK/dst_contents.txt" | sed 's/^/     /' >&2
 	fail "restored configuration or data differ from the source"
 fi
-echo "   ok: models, components, rules, grades, leads, activities, tracked_tables, web_events, sales and suppression history (no handoff made twice), sequences, triggers identical"
+echo "   ok: models, components, rules, grades, leads, activities, tracked_tables, web_events, events_by_month, sales and suppression history (no handoff made twice), sequences, triggers (the partitions' too) identical"
 
 scores "$DST" > "$WORK/dst.txt"
 # the same full recompute in the source, to tell restore problems from live-vs-recompute rounding

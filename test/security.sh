@@ -171,6 +171,50 @@ SELECT * FROM lead_scoring.track('public.admin_events', 'visitor', 'kind', 'at')
 q -c "SELECT count(*) FROM lead_scoring.untrack('public.admin_events')" -c "DROP TABLE public.admin_events" \
   -c "DROP TYPE IF EXISTS public.evil CASCADE" > /dev/null
 
+step "15. an admin's table partitioned by month: partitions written directly, attached and detached by their owner"
+q -c "CREATE TABLE public.admin_months (visitor bigint, kind text, at timestamptz) PARTITION BY RANGE (at)" \
+  -c "ALTER TABLE public.admin_months OWNER TO sec_admin"
+as sec_admin > /dev/null <<'SQL' || fail "the admin cannot track, write, attach or detach partitions of its own table"
+CREATE TABLE public.admin_2026_01 PARTITION OF public.admin_months FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+SELECT count(*) FROM lead_scoring.track('public.admin_months', 'visitor', 'kind', 'at');
+INSERT INTO public.admin_2026_01 VALUES (5, 'web_visit', '2026-01-05'), (77001, 'web_visit', '2026-01-06');
+CREATE TABLE public.admin_2025_12 (visitor bigint, kind text, at timestamptz);
+INSERT INTO public.admin_2025_12 VALUES (5, 'web_visit', '2025-12-04'), (77002, 'web_visit', '2025-12-05');
+ALTER TABLE public.admin_months ATTACH PARTITION public.admin_2025_12 FOR VALUES FROM ('2025-12-01') TO ('2026-01-01');
+SQL
+# every lead's state as a recompute from every tracked table makes it: count and score
+cat > "$WORK/mismatches.sql" <<'SQL'
+SELECT format($f$SELECT count(*) FROM lead_scoring.lead_scores s JOIN lead_scoring.active_model m ON true
+  FULL JOIN (SELECT a.lead_id, lead_scoring.score_activities(m.definition, a.activity_type, a.occurred_at, a.properties) AS state
+               FROM (%s) a, lead_scoring.active_model m WHERE a.lead_id IS NOT NULL GROUP BY a.lead_id) r USING (lead_id)
+ WHERE lead_scoring.activity_count(s.engagement) IS DISTINCT FROM lead_scoring.activity_count(r.state)
+    OR abs(coalesce(lead_scoring.engagement_score(s.engagement, m.definition, '2026-03-01'), 0)
+           - coalesce(lead_scoring.engagement_score(r.state, m.definition, '2026-03-01'), 0)) > 1e-9$f$,
+  lead_scoring.activity_sources_sql()) \gexec
+SQL
+[ "$(q -f "$WORK/mismatches.sql")" = 0 ] || fail "after writes into a partition and an attach, live states differ from a recompute"
+[ "$(q -c "SELECT string_agg(lead_id || ':' || lead_scoring.activity_count(engagement), ' ' ORDER BY lead_id)
+            FROM lead_scoring.lead_scores WHERE lead_id IN (77001, 77002)")" = "77001:1 77002:1" ] \
+	|| fail "the leads only in the partitions are not scored"
+as sec_admin -c "ALTER TABLE public.admin_months DETACH PARTITION public.admin_2025_12" > /dev/null
+[ "$(q -f "$WORK/mismatches.sql")" = 0 ] || fail "after a detach, live states differ from a recompute"
+[ "$(q -c "SELECT count(*) FROM lead_scoring.lead_scores WHERE lead_id = 77002")" = 0 ] \
+	|| fail "a lead only in the detached partition is still scored"
+echo "   ok: a row written into a partition, a partition attached with its rows and one detached: live = recompute"
+refused "a partition tracked on its own" sec_admin "is a partition of public.admin_months" "
+SELECT * FROM lead_scoring.track('public.admin_2026_01', 'visitor', 'kind', 'at');"
+q -c "CREATE FOREIGN DATA WRAPPER sec_fdw" -c "CREATE SERVER sec_nowhere FOREIGN DATA WRAPPER sec_fdw" \
+  -c "GRANT USAGE ON FOREIGN SERVER sec_nowhere TO sec_admin"
+refused "a foreign table attached as a partition" sec_admin "is a foreign table" "
+CREATE FOREIGN TABLE public.admin_remote (visitor bigint, kind text, at timestamptz) SERVER sec_nowhere;
+ALTER TABLE public.admin_months ATTACH PARTITION public.admin_remote FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');"
+refused "the partition machinery called directly" sec_admin "permission denied for function follow_partitions" "
+SELECT lead_scoring.follow_partitions(NULL);"
+refused "a rescore of chosen leads called directly" sec_mkt "permission denied for function rescore_leads" "
+SELECT lead_scoring.rescore_leads(ARRAY[5]);"
+q -c "SELECT count(*) FROM lead_scoring.untrack('public.admin_months')" -c "DROP TABLE public.admin_months, public.admin_2025_12" \
+  -c "DROP SERVER sec_nowhere" -c "DROP FOREIGN DATA WRAPPER sec_fdw" > /dev/null
+
 step "2. an admin login puts a view of its own into tracked_tables and rescores"
 refused "a temp view in tracked_tables" sec_admin "permission denied|must be|not a table" "
 $EVIL

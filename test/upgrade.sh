@@ -2,10 +2,11 @@
 # Upgrade: for each released version (its frozen full script in
 # src/sql/released/), a database is installed at that version, given the
 # roles (create_roles() and login roles granted them), data, claims, outcomes,
-# threshold history and a tracked user table, and updated with
+# threshold history and tracked user tables (one partitioned), and updated with
 # ALTER EXTENSION lead_scoring UPDATE. Then:
 #   - its data and every lead's scores at fixed instants are unchanged;
-#   - live scoring goes on, in both tracked tables;
+#   - live scoring goes on, in every tracked table; rows written straight into
+#     a partition (which versions before 1.4 left unscored) are scored;
 #   - its extension equals a fresh install of the current version given the
 #     same create_roles(): relations, columns, constraints, indexes, sequences,
 #     views, functions (volatility, strictness, parallel safety, SECURITY
@@ -60,8 +61,11 @@ snapshot_sql() {
 	done
 	cat <<'SQL'
 SELECT 'web events', md5(string_agg(t::text, E'\n' ORDER BY id)) FROM public.web_events t;
+SELECT 'events by month', md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM public.events_by_month t;
+-- (the leads of events_by_month are checked on their own: the update scores
+-- the rows that went unscored)
 SELECT 'states', md5(string_agg(s.lead_id || ' ' || s.fit_score || ' ' || coalesce(s.engagement::text, '') || ' ' || s.handed_off,
-                                E'\n' ORDER BY s.lead_id)) FROM lead_scoring.lead_scores s;
+                                E'\n' ORDER BY s.lead_id)) FROM lead_scoring.lead_scores s WHERE s.lead_id < 1000;
 SELECT 'score', t, l.lead_id, s.* FROM lead_scoring.leads l,
        unnest(ARRAY[:'t1', :'t2']::timestamptz[]) t, lead_scoring.lead_score(l.lead_id, t) s ORDER BY 2, 3;
 SELECT 'breakdown', t, l.lead_id, b.* FROM lead_scoring.leads l,
@@ -90,6 +94,15 @@ INSERT INTO public.web_events (visitor, kind, at, payload)
 SELECT 1 + i % 250, 'web_visit', timestamptz '2026-02-01' + i * interval '1 hour', '{"page": "pricing"}'
   FROM generate_series(1, 300) i;
 SELECT count(*) FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'at', 'payload');
+-- a partitioned table, tracked; leads 1000 to 1004 are only in it
+CREATE TABLE public.events_by_month (visitor bigint, kind text, at timestamptz) PARTITION BY RANGE (at);
+CREATE TABLE public.events_2026_02 PARTITION OF public.events_by_month FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+SELECT count(*) FROM lead_scoring.track('public.events_by_month', 'visitor', 'kind', 'at');
+INSERT INTO public.events_by_month SELECT 1000 + i % 5, 'web_visit', timestamptz '2026-02-01' + i * interval '1 hour'
+  FROM generate_series(1, 20) i;
+-- rows written straight into the partition: before 1.4, not scored
+INSERT INTO public.events_2026_02 SELECT 1000 + i % 5, 'download', timestamptz '2026-02-10' + i * interval '1 hour'
+  FROM generate_series(1, 10) i;
 UPDATE lead_scoring.grades SET min_score = min_score - 5 WHERE grade = 'A';
 UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy';
 INSERT INTO lead_scoring.bogus_patterns (field, pattern) VALUES ('email', '^lead13@');
@@ -127,6 +140,23 @@ for script in src/sql/released/lead_scoring--*.sql; do
 	                                         GROUP BY lead_id HAVING count(*) > 1) x")" = 0 ] \
 		|| fail "a lead has more than one open claim after the update"
 	echo "   ok: one open claim per lead (the latest)"
+
+	step "rows written into a partition are scored: those from before the update, and new ones"
+	q "$OLD" -c "INSERT INTO public.events_2026_02 VALUES (1000, 'web_visit', '2026-02-20')"
+	wrong=$(q "$OLD" -v t1="$T1" <<'SQL'
+SELECT count(*) FROM (SELECT e.visitor, count(*) AS n, lead_scoring.score_activities(m.definition, e.kind, e.at, NULL) AS state
+                        FROM public.events_by_month e, lead_scoring.models m WHERE m.is_active GROUP BY e.visitor) x
+  JOIN lead_scoring.lead_scores s ON s.lead_id = x.visitor, lead_scoring.models m
+ WHERE m.is_active
+   AND (lead_scoring.activity_count(s.engagement) IS DISTINCT FROM x.n
+        OR abs(lead_scoring.engagement_score(s.engagement, m.definition, :'t1')
+               - lead_scoring.engagement_score(x.state, m.definition, :'t1')) > 1e-9);
+SQL
+)
+	[ "$wrong" = 0 ] || fail "$wrong leads of the partitioned table are not scored as a recompute scores them"
+	[ "$(q "$OLD" -c "SELECT count(*) FROM lead_scoring.lead_scores WHERE lead_id BETWEEN 1000 AND 1004")" = 5 ] \
+		|| fail "the leads of the partitioned table are not all scored"
+	echo "   ok: 5 leads, 31 rows, equal to a recompute"
 
 	step "live scoring goes on, for the roles too"
 	q "$OLD" -c "SET ROLE up_marketing" -c "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (7, 'demo_request', '2026-02-27')"

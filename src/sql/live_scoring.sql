@@ -17,6 +17,23 @@ COMMENT ON COLUMN lead_scoring.tracked_tables.time_column IS 'Its column holding
 COMMENT ON COLUMN lead_scoring.tracked_tables.properties_column IS 'Its jsonb column of properties rules can match; empty if none';
 COMMENT ON COLUMN lead_scoring.tracked_tables.tracked_at IS 'When tracking started';
 
+-- A tracked table's tree: pg_partition_tree and pg_partition_ancestors list
+-- nothing for a table that is not partitioned nor a partition.
+CREATE FUNCTION lead_scoring.partition_tree(relation regclass) RETURNS TABLE (relid regclass, level integer)
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT $1, 0 WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_partition_tree($1))
+  UNION ALL
+  SELECT t.relid, t.level FROM pg_catalog.pg_partition_tree($1) t
+$$;
+COMMENT ON FUNCTION lead_scoring.partition_tree(regclass) IS
+  'The table and its partitions at every level (level 0: the table), whether or not it is partitioned';
+CREATE FUNCTION lead_scoring.partition_ancestors(relation regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT $1 UNION SELECT pg_catalog.pg_partition_ancestors($1)
+$$;
+COMMENT ON FUNCTION lead_scoring.partition_ancestors(regclass) IS
+  'The table and the tables it is a partition of, at every level';
+
 -- What a tracked table must be: C, so that the insert trigger checks it too.
 CREATE FUNCTION lead_scoring.tracked_table_problem(activity_table oid, lead_column name, type_column name,
                                                    time_column name, properties_column name)
@@ -46,7 +63,9 @@ COMMENT ON FUNCTION lead_scoring.check_tracked_table_row() IS
 CREATE TRIGGER check_tracked_table_row BEFORE INSERT OR UPDATE ON lead_scoring.tracked_tables
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.check_tracked_table_row();
 
--- One SELECT over every tracked table, with the standard column names. A
+-- One SELECT over every tracked table, with the standard column names, in
+-- the order of their names (which a restore keeps, unlike their oids: a
+-- rescore then sums each lead's activities in the same order). A
 -- table that no longer fits (a column renamed, retyped or dropped) is left
 -- out with a warning: it is not read with the owner's rights, and it does not
 -- stop the others.
@@ -68,7 +87,7 @@ BEGIN
              'SELECT %I::bigint AS lead_id, %I::text AS activity_type, %I AS occurred_at, %s AS properties FROM %s',
              lead_column, type_column, time_column,
              CASE WHEN properties_column IS NULL THEN 'NULL::jsonb' ELSE format('%I::jsonb', properties_column) END,
-             activity_table), ' UNION ALL ' ORDER BY activity_table::oid),
+             activity_table), ' UNION ALL ' ORDER BY activity_table::text COLLATE "C"),
            'SELECT NULL::bigint AS lead_id, NULL::text AS activity_type, NULL::timestamptz AS occurred_at, NULL::jsonb AS properties WHERE false')
       FROM lead_scoring.tracked_tables
      WHERE lead_scoring.tracked_table_problem(activity_table, lead_column, type_column, time_column, properties_column) IS NULL);
@@ -86,9 +105,14 @@ LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
   'Trigger (AFTER INSERT, per statement; arguments: the lead, type, time and properties columns): adds the inserted activities to their leads'' engagement, applies opt-outs, finds bursts and hands off leads that became sales-ready';
 
--- Recompute the engagement of some leads (all if lead_ids is null) from every tracked table.
+-- Recompute the engagement of some leads (all if lead_ids is null) from every
+-- tracked table. Only states that change are written: a TRUNCATE of a
+-- partitioned table fires on the table and on each partition, and all but
+-- the first find nothing left to change.
 CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  changed bigint[];
 BEGIN
   -- Lock the states being replaced, in lead order: a concurrent insert's merge
   -- waits for this transaction, and this recompute (a new snapshot, taken after
@@ -102,20 +126,31 @@ BEGIN
       SELECT a.lead_id, lead_scoring.score_activities(m.definition, a.activity_type, a.occurred_at, a.properties) AS engagement
         FROM (%s) a, lead_scoring.models m
        WHERE m.is_active AND ($1 IS NULL OR a.lead_id = ANY ($1))
-       GROUP BY a.lead_id)
-    UPDATE lead_scoring.lead_scores s
-       SET engagement = fresh.engagement, scored_at = now(),
-           -- faded below sales-ready since its handoff: it may be handed off again
-           handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
-      FROM lead_scoring.lead_scores t LEFT JOIN fresh USING (lead_id)
-     WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))$q$,
+       GROUP BY a.lead_id),
+    written AS (
+      UPDATE lead_scoring.lead_scores s
+         SET engagement = fresh.engagement, scored_at = now(),
+             -- faded below sales-ready since its handoff: it may be handed off again
+             handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
+        FROM lead_scoring.lead_scores t LEFT JOIN fresh USING (lead_id)
+       WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))
+         AND lead_scoring.engagement_state_send(t.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(fresh.engagement)
+      RETURNING s.lead_id)
+    SELECT array_agg(lead_id) FROM written$q$,
     lead_scoring.activity_sources_sql())
+  INTO changed
   USING lead_ids;
-  PERFORM lead_scoring.hand_off(lead_ids, 'activity');
+  IF changed IS NOT NULL THEN
+    PERFORM lead_scoring.hand_off(changed, 'activity');
+    -- as rescore() would: a lead is scored if it is in leads or has activities
+    DELETE FROM lead_scoring.lead_scores s
+     WHERE s.lead_id = ANY (changed) AND s.engagement IS NULL
+       AND NOT EXISTS (SELECT FROM lead_scoring.leads l WHERE l.lead_id = s.lead_id);
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.recompute_engagement(bigint[]) IS
-  'Recomputes the engagement state of the given leads (all leads if null) from every tracked activity table';
+  'Recomputes the engagement state of the given leads (all leads if null) from every tracked activity table; a lead left with no activities and not in leads loses its state';
 
 -- AFTER UPDATE, DELETE or TRUNCATE: recompute the leads whose activities changed.
 CREATE FUNCTION lead_scoring.rescore_changed_activities() RETURNS trigger
@@ -127,12 +162,12 @@ BEGIN
   -- only a tracked table, read only while its columns still fit (see
   -- score_inserted_activities)
   SELECT * INTO tracked FROM lead_scoring.tracked_tables t
-   WHERE t.activity_table = TG_RELID AND t.lead_column = TG_ARGV[0];
+   WHERE t.activity_table IN (SELECT lead_scoring.partition_ancestors(TG_RELID)) AND t.lead_column = TG_ARGV[0];
   IF tracked.activity_table IS NULL THEN
     RAISE EXCEPTION 'rescore_changed_activities() fires only on tables tracked with lead_scoring.track(), not on %',
       TG_RELID::regclass USING ERRCODE = 'trigger_protocol_violated';
   END IF;
-  PERFORM lead_scoring.check_tracked_table(tracked.activity_table, tracked.lead_column, tracked.type_column,
+  PERFORM lead_scoring.check_tracked_table(TG_RELID, tracked.lead_column, tracked.type_column,
                                            tracked.time_column, tracked.properties_column);
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
@@ -256,6 +291,30 @@ END
 $$;
 COMMENT ON FUNCTION lead_scoring.forget_leads(bigint[]) IS
   'Scores leads that left the leads table with fit 0 if they have activities in a tracked table, and removes the others';
+
+-- Activities that came or went in bulk, by DDL (a partition attached or
+-- detached): the given leads scored again from every tracked table, as
+-- rescore() would score them, opt-outs and bursts included. A lead new to
+-- scoring has no state to lock, so live scoring waits, as for rescore().
+CREATE FUNCTION lead_scoring.rescore_leads(lead_ids bigint[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  ids bigint[] := ARRAY(SELECT DISTINCT i FROM unnest(lead_ids) i WHERE i IS NOT NULL ORDER BY i);
+BEGIN
+  IF cardinality(ids) = 0 OR NOT EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+    RETURN;
+  END IF;
+  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+  INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, handed_off)
+  SELECT i, 0, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = i) FROM unnest(ids) i
+  ON CONFLICT (lead_id) DO NOTHING;
+  PERFORM lead_scoring.apply_opt_activities((SELECT jsonb_object_agg(i, true) FROM unnest(ids) i));
+  PERFORM lead_scoring.find_activity_bursts(ids);
+  PERFORM lead_scoring.recompute_engagement(ids);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.rescore_leads(bigint[]) IS
+  'Rescores the given leads from every tracked table, opt-outs and bursts included (after a partition is attached or detached): new leads get a state, leads left with no activities and not in leads lose theirs';
 
 CREATE FUNCTION lead_scoring.forget_deleted_leads() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$

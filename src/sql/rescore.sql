@@ -159,10 +159,10 @@ BEGIN
   PERFORM pg_catalog.set_config('lead_scoring.last_activation', '', true);
   UPDATE lead_scoring.models SET is_active = (name = model_name) WHERE is_active OR name = model_name;
   report := pg_catalog.string_to_array(pg_catalog.current_setting('lead_scoring.last_activation'), ' ');
-  leads_rescored := report[1];
-  leads_changed_grade := report[2];
-  leads_now_sales_ready := report[3];
-  leads_no_longer_sales_ready := report[4];
+  leads_rescored := report[1]::bigint;
+  leads_changed_grade := report[2]::bigint;
+  leads_now_sales_ready := report[3]::bigint;
+  leads_no_longer_sales_ready := report[4]::bigint;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.activate_model(text) IS
@@ -283,6 +283,62 @@ CREATE CONSTRAINT TRIGGER check_one_active_model AFTER INSERT OR UPDATE OR DELET
   DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.check_one_active_model();
 
+-- The live-scoring triggers of a tracked table, or of one of its partitions:
+-- a statement fires only the statement triggers of the table it names, so a
+-- partition written directly needs its own. Those it has already are kept.
+CREATE FUNCTION lead_scoring.create_live_triggers(activity_table regclass, lead_column name, type_column name,
+                                                  time_column name, properties_column name) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  existing name[] := ARRAY(SELECT g.tgname FROM pg_trigger g
+                            WHERE g.tgrelid = activity_table
+                              AND g.tgfoid IN ('lead_scoring.score_inserted_activities'::regproc,
+                                               'lead_scoring.rescore_changed_activities'::regproc));
+BEGIN
+  IF NOT 'lead_scoring_score_inserts' = ANY (existing) THEN
+    EXECUTE format('CREATE TRIGGER lead_scoring_score_inserts AFTER INSERT ON %s REFERENCING NEW TABLE AS new_activities '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_inserted_activities(%L, %L, %L, %L)',
+                   activity_table, lead_column, type_column, time_column, coalesce(properties_column, ''));
+  END IF;
+  IF NOT 'lead_scoring_rescore_updates' = ANY (existing) THEN
+    EXECUTE format('CREATE TRIGGER lead_scoring_rescore_updates AFTER UPDATE ON %s '
+                   'REFERENCING OLD TABLE AS old_activities NEW TABLE AS new_activities '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
+                   activity_table, lead_column);
+  END IF;
+  IF NOT 'lead_scoring_rescore_deletes' = ANY (existing) THEN
+    EXECUTE format('CREATE TRIGGER lead_scoring_rescore_deletes AFTER DELETE ON %s REFERENCING OLD TABLE AS old_activities '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
+                   activity_table, lead_column);
+  END IF;
+  IF NOT 'lead_scoring_rescore_truncates' = ANY (existing) THEN
+    EXECUTE format('CREATE TRIGGER lead_scoring_rescore_truncates AFTER TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
+                   activity_table, lead_column);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.create_live_triggers(regclass, name, name, name, name) IS
+  'Creates the live-scoring triggers (insert, update, delete, truncate) of a tracked table or of one of its partitions, those it lacks';
+
+CREATE FUNCTION lead_scoring.drop_live_triggers(activity_table regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  trigger_name name;
+BEGIN
+  FOR trigger_name IN
+    SELECT g.tgname FROM pg_trigger g
+     WHERE g.tgrelid = activity_table
+       AND g.tgfoid IN ('lead_scoring.score_inserted_activities'::regproc,
+                        'lead_scoring.rescore_changed_activities'::regproc)
+  LOOP
+    EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, activity_table);
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.drop_live_triggers(regclass) IS
+  'Drops the live-scoring triggers of a table that is no longer tracked, or no longer a partition of a tracked one';
+
 -- Owner's rights, so that only track() and untrack() need a grant (to admin)
 -- and nobody writes tracked_tables or attaches the trigger functions but
 -- they: the caller must be able to read the table and create its triggers,
@@ -292,6 +348,8 @@ CREATE FUNCTION lead_scoring.track(activity_table regclass, lead_column name, ty
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  member regclass;
 BEGIN
   IF NOT (pg_catalog.has_table_privilege(lead_scoring.acting_role(), activity_table, 'SELECT')
           AND pg_catalog.has_table_privilege(lead_scoring.acting_role(), activity_table, 'TRIGGER')) THEN
@@ -303,21 +361,19 @@ BEGIN
   IF EXISTS (SELECT FROM lead_scoring.tracked_tables t WHERE t.activity_table = track.activity_table) THEN
     RAISE EXCEPTION '% is already tracked', activity_table USING ERRCODE = 'duplicate_object';
   END IF;
+  -- rows written through the partitioned table would fire none of its triggers
+  IF (SELECT c.relispartition FROM pg_class c WHERE c.oid = activity_table) THEN
+    RAISE EXCEPTION '% is a partition of %: rows written through % would not be scored', activity_table,
+      pg_partition_root(activity_table), pg_partition_root(activity_table)
+      USING ERRCODE = 'wrong_object_type',
+            HINT = format('Track %s, which scores all of its partitions.', pg_partition_root(activity_table));
+  END IF;
+  PERFORM lead_scoring.check_partitions(activity_table);
   INSERT INTO lead_scoring.tracked_tables (activity_table, lead_column, type_column, time_column, properties_column)
   VALUES (activity_table, lead_column, type_column, time_column, properties_column);
-  EXECUTE format('CREATE TRIGGER lead_scoring_score_inserts AFTER INSERT ON %s REFERENCING NEW TABLE AS new_activities '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.score_inserted_activities(%L, %L, %L, %L)',
-                 activity_table, lead_column, type_column, time_column, coalesce(properties_column, ''));
-  EXECUTE format('CREATE TRIGGER lead_scoring_rescore_updates AFTER UPDATE ON %s '
-                 'REFERENCING OLD TABLE AS old_activities NEW TABLE AS new_activities '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
-                 activity_table, lead_column);
-  EXECUTE format('CREATE TRIGGER lead_scoring_rescore_deletes AFTER DELETE ON %s REFERENCING OLD TABLE AS old_activities '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
-                 activity_table, lead_column);
-  EXECUTE format('CREATE TRIGGER lead_scoring_rescore_truncates AFTER TRUNCATE ON %s '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.rescore_changed_activities(%L)',
-                 activity_table, lead_column);
+  FOR member IN SELECT m.relid FROM lead_scoring.partition_tree(track.activity_table) m ORDER BY m.level, m.relid LOOP
+    PERFORM lead_scoring.create_live_triggers(member, lead_column, type_column, time_column, properties_column);
+  END LOOP;
   IF EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
     SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
       FROM lead_scoring.rescore();
@@ -325,14 +381,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.track(regclass, name, name, name, name) IS
-  'Scores an existing activity table live, in place: adds triggers, scores its rows, and reports the rescore';
+  'Scores an existing activity table live, in place, partitions included: adds triggers, scores its rows, and reports the rescore';
 
 CREATE FUNCTION lead_scoring.untrack(activity_table regclass,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
-  trigger_name text;
+  member regclass;
 BEGIN
   IF NOT pg_catalog.has_table_privilege(lead_scoring.acting_role(), activity_table, 'TRIGGER') THEN
     RAISE EXCEPTION 'permission denied for table %', activity_table
@@ -343,9 +399,8 @@ BEGIN
   IF NOT FOUND THEN
     RAISE EXCEPTION '% is not tracked', activity_table USING ERRCODE = 'undefined_object';
   END IF;
-  FOREACH trigger_name IN ARRAY ARRAY['lead_scoring_score_inserts', 'lead_scoring_rescore_updates',
-                                      'lead_scoring_rescore_deletes', 'lead_scoring_rescore_truncates'] LOOP
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, activity_table);
+  FOR member IN SELECT m.relid FROM lead_scoring.partition_tree(untrack.activity_table) m ORDER BY m.level, m.relid LOOP
+    PERFORM lead_scoring.drop_live_triggers(member);
   END LOOP;
   IF EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
     SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
@@ -354,12 +409,126 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.untrack(regclass) IS
-  'Stops scoring an activity table: drops its triggers, leaves its rows untouched, and rescores without them';
+  'Stops scoring an activity table, partitions included: drops its triggers, leaves its rows untouched, and rescores without them';
+
+-- What the live triggers cannot follow, refused in a tracked table's tree: a
+-- foreign partition (statement triggers with transition tables cannot
+-- collect the rows routed to it, so every write through the table would
+-- fail), and a child by plain inheritance (read with its parent, but its own
+-- inserts fire none of the parent's triggers).
+CREATE FUNCTION lead_scoring.check_partitions(activity_table regclass) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  child regclass;
+  parent regclass;
+BEGIN
+  SELECT m.relid INTO child FROM lead_scoring.partition_tree(activity_table) m JOIN pg_class c ON c.oid = m.relid
+   WHERE c.relkind = 'f' LIMIT 1;
+  IF child IS NOT NULL THEN
+    RAISE EXCEPTION '% is a foreign table, and % is tracked: a foreign table cannot be one of its partitions', child, activity_table
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'Statement triggers with transition tables cannot collect the rows routed to a foreign partition: every write through the table would fail.',
+            HINT = 'Score a table with foreign partitions by a query instead (see Scaling Out in the README), or keep the foreign table out of the tracked one.';
+  END IF;
+  SELECT i.inhrelid, i.inhparent INTO child, parent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+   WHERE i.inhparent IN (SELECT m.relid FROM lead_scoring.partition_tree(activity_table) m) AND NOT c.relispartition LIMIT 1;
+  IF child IS NOT NULL THEN
+    RAISE EXCEPTION '% inherits from %, and % is tracked: only partitions can be followed', child, parent, activity_table
+      USING ERRCODE = 'feature_not_supported',
+            DETAIL = 'Rows inserted into a child table by inheritance (INHERITS) fire none of its parent''s triggers.',
+            HINT = 'Make it a partition of a partitioned table, or keep it out of the tracked table.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.check_partitions(regclass) IS
+  'Refuses a foreign partition or a child by plain inheritance under a tracked table: the live-scoring triggers could not follow it';
+
+-- Partitions follow their tracked table. One created or attached (with its
+-- rows: the usual backfill) gets the live-scoring triggers, and its leads are
+-- scored; one detached loses them, and its leads are scored without it.
+-- relations: what the DDL changed (all tracked tables if null).
+CREATE FUNCTION lead_scoring.follow_partitions(relations oid[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  p record;
+  found bigint[];
+  ids bigint[] := ARRAY[]::bigint[];
+BEGIN
+  -- a tracked table attached to another (the DDL names the other)
+  FOR p IN SELECT t.activity_table FROM lead_scoring.tracked_tables t JOIN pg_class c ON c.oid = t.activity_table
+            WHERE c.relispartition LOOP
+    RAISE EXCEPTION '% is tracked, and cannot be a partition of %: rows written through % would not be scored',
+      p.activity_table, pg_partition_root(p.activity_table), pg_partition_root(p.activity_table)
+      USING ERRCODE = 'wrong_object_type',
+            HINT = format('Untrack %s first (lead_scoring.untrack), then track %s, which scores all of its partitions.',
+                          p.activity_table, pg_partition_root(p.activity_table));
+  END LOOP;
+  -- only DDL on a table in a tracked tree, or on one inheriting from it
+  IF relations IS NOT NULL AND NOT EXISTS (
+       SELECT FROM unnest(relations) r
+        WHERE EXISTS (SELECT FROM lead_scoring.tracked_tables t
+                       WHERE t.activity_table IN (SELECT lead_scoring.partition_ancestors(r))
+                          OR t.activity_table IN (SELECT lead_scoring.partition_ancestors(i.inhparent)
+                                                    FROM pg_inherits i WHERE i.inhrelid = r))) THEN
+    RETURN;
+  END IF;
+  FOR p IN SELECT t.* FROM lead_scoring.tracked_tables t ORDER BY t.activity_table::oid LOOP
+    PERFORM lead_scoring.check_partitions(p.activity_table);
+  END LOOP;
+  -- partitions that joined
+  FOR p IN
+    SELECT m.relid, c.relkind, t.lead_column, t.type_column, t.time_column, t.properties_column
+      FROM lead_scoring.tracked_tables t
+     CROSS JOIN LATERAL lead_scoring.partition_tree(t.activity_table) m
+      JOIN pg_class c ON c.oid = m.relid
+     WHERE m.relid <> t.activity_table
+       AND NOT EXISTS (SELECT FROM pg_trigger g
+                        WHERE g.tgrelid = m.relid AND g.tgfoid = 'lead_scoring.score_inserted_activities'::regproc)
+     ORDER BY m.level, m.relid
+  LOOP
+    PERFORM lead_scoring.check_tracked_table(p.relid, p.lead_column, p.type_column, p.time_column, p.properties_column);
+    PERFORM lead_scoring.create_live_triggers(p.relid, p.lead_column, p.type_column, p.time_column, p.properties_column);
+    IF p.relkind = 'r' THEN
+      EXECUTE format('SELECT array_agg(DISTINCT %I::bigint) FROM %s', p.lead_column, p.relid) INTO found;
+      ids := ids || found;
+    END IF;
+  END LOOP;
+  -- tables that left: live triggers on a table neither tracked nor in a tracked tree
+  FOR p IN
+    SELECT g.tgrelid::regclass AS relid, c.relkind, a.atttypid, l.lead_column
+      FROM pg_trigger g
+      JOIN pg_class c ON c.oid = g.tgrelid
+      -- the trigger's first argument (tgargs: each one ends in a zero byte)
+     CROSS JOIN LATERAL (SELECT CASE WHEN g.tgnargs > 0 THEN
+                                  convert_from(substring(g.tgargs FOR position('\x00'::bytea IN g.tgargs) - 1),
+                                               pg_catalog.getdatabaseencoding())::name END AS lead_column) l
+      LEFT JOIN pg_attribute a
+        ON a.attrelid = g.tgrelid AND a.attname = l.lead_column AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE g.tgfoid = 'lead_scoring.score_inserted_activities'::regproc
+       AND NOT EXISTS (SELECT FROM lead_scoring.tracked_tables t
+                        WHERE t.activity_table IN (SELECT lead_scoring.partition_ancestors(g.tgrelid)))
+     ORDER BY g.tgrelid
+  LOOP
+    IF p.relkind = 'r' AND p.atttypid IN ('int8'::regtype, 'int4'::regtype, 'int2'::regtype) THEN
+      EXECUTE format('SELECT array_agg(DISTINCT %I::bigint) FROM %s', p.lead_column, p.relid) INTO found;
+      ids := ids || found;
+    ELSIF p.relkind = 'r' THEN
+      RAISE WARNING 'the leads of %, which left a tracked table, were not rescored: its lead column is not an integer', p.relid
+        USING HINT = 'Run SELECT * FROM lead_scoring.rescore().';
+    END IF;
+    PERFORM lead_scoring.drop_live_triggers(p.relid);
+  END LOOP;
+  PERFORM lead_scoring.rescore_leads(ids);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.follow_partitions(oid[]) IS
+  'Gives partitions created in or attached to a tracked table the live-scoring triggers and scores their rows; takes them from partitions detached, scoring their leads without them';
 
 -- A tracked table stays what track() checked: DDL that renames, retypes or
 -- drops one of its tracked columns is refused (it would break the scoring of
--- that table), and a dropped table is untracked, its activities leaving the
--- scores. Owner's rights, to read tracked_tables for whoever runs the DDL.
+-- that table), its partitions follow it (follow_partitions), and a dropped
+-- table is untracked, its activities leaving the scores. Owner's rights, to
+-- read tracked_tables and create triggers for whoever runs the DDL.
 CREATE FUNCTION lead_scoring.guard_tracked_tables() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
@@ -377,19 +546,28 @@ BEGIN
         USING ERRCODE = 'dependent_objects_still_exist',
               HINT = 'Untrack it first (lead_scoring.untrack), then change it and track it again.';
     END LOOP;
+    IF NOT lead_scoring.loading_dump() THEN  -- a dump brings the partitions' triggers itself
+      PERFORM lead_scoring.follow_partitions(ARRAY(SELECT c.objid FROM pg_event_trigger_ddl_commands() c
+                                                    WHERE c.classid = 'pg_class'::regclass));
+    END IF;
   ELSE
     DELETE FROM lead_scoring.tracked_tables x
      USING pg_event_trigger_dropped_objects() d
      WHERE d.classid = 'pg_class'::regclass AND d.objid = x.activity_table::oid AND d.objsubid = 0;
-    IF FOUND AND EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
+    -- a tracked table or a partition of one (its live triggers went with it):
+    -- its rows are gone, so whose they were is known only to a full rescore
+    IF (FOUND OR EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d
+                          WHERE d.object_type = 'trigger' AND d.object_identity LIKE 'lead\_scoring\_score\_inserts on %'))
+       AND EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
       PERFORM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active));
     END IF;
   END IF;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.guard_tracked_tables() IS
-  'Event trigger: refuses ALTER TABLE that renames, retypes or drops a tracked column, and untracks a dropped table (rescoring without it)';
-CREATE EVENT TRIGGER lead_scoring_guard_tracked_alter ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+  'Event trigger: refuses ALTER TABLE that renames, retypes or drops a tracked column, makes partitions of tracked tables follow them, and untracks a dropped table (rescoring without it or a dropped partition)';
+CREATE EVENT TRIGGER lead_scoring_guard_tracked_ddl ON ddl_command_end
+  WHEN TAG IN ('ALTER TABLE', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
   EXECUTE FUNCTION lead_scoring.guard_tracked_tables();
 CREATE EVENT TRIGGER lead_scoring_guard_tracked_drop ON sql_drop WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
   EXECUTE FUNCTION lead_scoring.guard_tracked_tables();
