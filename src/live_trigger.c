@@ -13,6 +13,7 @@
  */
 #include "lead_scoring.h"
 
+#include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "commands/trigger.h"
@@ -137,8 +138,8 @@ column(HeapTuple row, int n, bool *isnull)
 /*
  * Whether a dump is loading, the tracked tables as one query, the settings
  * (the opt-out and opt-in types as one list, then the burst ones), and
- * whether the table ($1), or the table it is a partition of, is tracked with
- * these columns ($2 to $5).
+ * whether the table ($1), or the partitioned table it is a partition of ($6),
+ * is tracked with these columns ($2 to $5).
  * Only what every installed version of the SQL has, so that new binaries
  * score inserts until ALTER EXTENSION lead_scoring UPDATE is run.
  */
@@ -149,11 +150,21 @@ static const char *const settings_sql =
 "       max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint,"
 "       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval,"
 "       EXISTS (SELECT FROM lead_scoring.tracked_tables t"
-"                WHERE (t.activity_table = $1"
-"                       OR t.activity_table IN (SELECT pg_catalog.pg_partition_ancestors($1::regclass)))"
-"                  AND t.lead_column = $2 AND t.type_column = $3"
+"                WHERE t.activity_table IN ($1, $6) AND t.lead_column = $2 AND t.type_column = $3"
 "                  AND t.time_column = $4 AND coalesce(t.properties_column, '') = $5)"
 "  FROM lead_scoring.settings s";
+
+/*
+ * The table at the top of a partition's tree, or the table itself: a tracked
+ * table is never a partition, so that is the one a partition is tracked as.
+ */
+static Oid
+partition_root(Relation rel)
+{
+	if (!rel->rd_rel->relispartition)
+		return RelationGetRelid(rel);
+	return llast_oid(get_partition_ancestors(RelationGetRelid(rel)));
+}
 
 /*
  * Merge the new rows into lead_scores, in lead order (so that concurrent
@@ -313,13 +324,14 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 						RelationGetRelationName(trigdata->tg_relation), problem),
 				 errhint("Give the column its type back, or track the table again with lead_scoring.track().")));
 	{
-		Oid			types[5] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID};
-		Datum		values[5];
+		Oid			types[6] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, OIDOID};
+		Datum		values[6];
 
 		values[0] = ObjectIdGetDatum(relid);
 		for (int i = 0; i < TRACKED_COLUMNS; i++)
 			values[i + 1] = DirectFunctionCall1(namein, CStringGetDatum(trigger->tgargs[i]));
-		row = select_one_row(settings_sql, InvalidOid, true, 5, types, values, NULL);
+		values[5] = ObjectIdGetDatum(partition_root(trigdata->tg_relation));
+		row = select_one_row(settings_sql, InvalidOid, true, 6, types, values, NULL);
 	}
 	if (!DatumGetBool(column(row, 6, &tracked_null)) || tracked_null)
 		ereport(ERROR,

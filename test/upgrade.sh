@@ -15,6 +15,8 @@
 #   - the pg_regress suite passes against a database installed at that
 #     version and updated (the four files that make databases of their own
 #     install them the same way, through lead_scoring_test.install_from).
+# Last, a 1.3 database tracking what 1.4 cannot follow (a partition, a table
+# with a child by inheritance) is updated: both are untracked, with a warning.
 #
 # Run inside a cluster: pg_virtualenv -t sh test/upgrade.sh
 set -eu
@@ -33,7 +35,7 @@ drop_roles() {
 }
 cleanup() {
 	status=$?
-	for db in "$OLD" "$NEW"; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
+	for db in "$OLD" "$NEW" ls_upgrade_unfollowed; do dropdb --if-exists "$db" >/dev/null 2>&1 || true; done
 	drop_roles
 	rm -rf "$WORK"
 	exit "$status"
@@ -194,4 +196,32 @@ SQL
 	fi
 	grep -E 'tests passed' "$WORK/regress.txt" | sed 's/^ */   ok: /'
 done
+step "tables 1.4 cannot follow are untracked by the update, with a warning: a partition, a table with an inherited child"
+UNFOLLOWED=ls_upgrade_unfollowed
+createdb "$UNFOLLOWED"
+q "$UNFOLLOWED" -c "CREATE EXTENSION lead_scoring VERSION '1.3'" -f test/fixture_model.sql > /dev/null
+q "$UNFOLLOWED" > /dev/null <<'SQL'
+CREATE TABLE public.by_month (visitor bigint, kind text, at timestamptz) PARTITION BY RANGE (at);
+CREATE TABLE public.by_month_02 PARTITION OF public.by_month FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+SELECT count(*) FROM lead_scoring.track('public.by_month_02', 'visitor', 'kind', 'at');
+CREATE TABLE public.parent_events (visitor bigint, kind text, at timestamptz);
+CREATE TABLE public.child_events () INHERITS (public.parent_events);
+SELECT count(*) FROM lead_scoring.track('public.parent_events', 'visitor', 'kind', 'at');
+INSERT INTO public.by_month_02 VALUES (2001, 'web_visit', '2026-02-02');
+INSERT INTO public.parent_events VALUES (2002, 'web_visit', '2026-02-03');
+SQL
+q "$UNFOLLOWED" -c "ALTER EXTENSION lead_scoring UPDATE" > "$WORK/unfollowed.txt" 2>&1 \
+	|| { cat "$WORK/unfollowed.txt" >&2; fail "the update failed on tables it cannot follow"; }
+grep -q 'WARNING:  public.by_month_02 is no longer tracked: it is a partition of public.by_month' "$WORK/unfollowed.txt" \
+	&& grep -q 'WARNING:  public.parent_events is no longer tracked: public.child_events inherits from public.parent_events' "$WORK/unfollowed.txt" \
+	|| { cat "$WORK/unfollowed.txt" >&2; fail "the update did not warn about each table it untracked"; }
+[ "$(q "$UNFOLLOWED" -c "SELECT string_agg(activity_table::text, ',') FROM lead_scoring.tracked_tables")" = lead_scoring.activities ] \
+	|| fail "the update left a table it cannot follow tracked"
+[ "$(q "$UNFOLLOWED" -c "SELECT count(*) FROM pg_trigger WHERE tgrelid IN ('public.by_month_02'::regclass, 'public.parent_events'::regclass)")" = 0 ] \
+	|| fail "the update left live triggers on a table it untracked"
+[ "$(q "$UNFOLLOWED" -c "SELECT count(*) FROM lead_scoring.lead_scores WHERE lead_id IN (2001, 2002)")" = 0 ] \
+	|| fail "leads only in the untracked tables are still scored"
+dropdb "$UNFOLLOWED"
+sed -n 's/^WARNING:  /   ok, warned: /p' "$WORK/unfollowed.txt"
+
 echo "ok: $NAME"

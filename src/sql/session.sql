@@ -10,11 +10,11 @@ COMMENT ON FUNCTION lead_scoring.acting_role() IS
   'The role the session acts as (its login, or the role taken with SET ROLE), also inside functions that run with their owner''s rights: who claims, changes grades or settings, suppresses and restores';
 
 -- pg_dump scripts and pg_restore set check_function_bodies off; so may any
--- session, which is why only a superuser's counts as a restore.
+-- session, which is why only a superuser's counts as a restore. C, since
+-- every trigger asks it on every statement.
 CREATE FUNCTION lead_scoring.loading_dump() RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-RETURN pg_catalog.current_setting('check_function_bodies') = 'off'
-       AND coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = lead_scoring.acting_role()), false);
+  AS 'MODULE_PATHNAME', 'lead_scoring_loading_dump'
+  LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lead_scoring.loading_dump() IS
   'True while a superuser loads a dump (pg_dump scripts and pg_restore set check_function_bodies off): the triggers then leave the data as dumped; run lead_scoring.rescore() afterwards. For any other role it is false, whatever the session sets';
 
