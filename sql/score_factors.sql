@@ -34,6 +34,9 @@ SELECT * FROM lead_scoring.score_factors(2, '2026-03-15');
 -- the factors add up to the score when nothing is left out
 SELECT round(sum(points)::numeric, 6) = round((SELECT total_score FROM lead_scoring.lead_score(1, '2026-03-15'))::numeric, 6) AS adds_up
   FROM lead_scoring.score_factors(1, '2026-03-15', factors => 100);
+-- points are rounded to 0.1 as in the text: on 20 March the 6 visits are 12
+-- days old, 60 x 2^(-12/7) = 18.285 points
+SELECT rank, points, factor FROM lead_scoring.score_factors(1, '2026-03-20') WHERE factor LIKE 'Website%';
 -- nothing to say about a lead with no points, or an unknown one
 SELECT * FROM lead_scoring.score_factors(3, '2026-03-15');
 SELECT * FROM lead_scoring.score_factors(99);

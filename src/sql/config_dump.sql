@@ -17,6 +17,7 @@ SELECT pg_catalog.pg_extension_config_dump('lead_scoring.grade_changes', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.outcomes', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_coefficients', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_caps', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.tracked_tables',
   'WHERE activity_table <> ''lead_scoring.activities''::regclass');
 -- one call per statement: each call updates the same pg_extension row

@@ -46,7 +46,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
     SELECT p.*, CASE WHEN p.points > 0 THEN 'raises' ELSE 'lowers' END AS direction,
            row_number() OVER (PARTITION BY p.points > 0 ORDER BY abs(p.points) DESC, p.what) AS rank
       FROM parts p WHERE p.points <> 0)
-  SELECT r.direction, r.rank::integer, r.points,
+  SELECT r.direction, r.rank::integer, round(r.points::numeric, 1)::double precision,
          format('%s (%s%s points%s)', r.what, CASE WHEN r.points > 0 THEN '+' ELSE '' END,
                 round(r.points::numeric, 1),
                 CASE WHEN abs(r.points) < abs(r.points_before_caps) - 1e-9
@@ -56,4 +56,4 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
    ORDER BY r.direction DESC, r.rank
 $$;
 COMMENT ON FUNCTION lead_scoring.score_factors(bigint, timestamptz, integer) IS
-  'The top factors (default 3) raising and lowering a lead''s score at as_of, in words for a sales rep, from the exact breakdown under the active model';
+  'The top factors (default 3) raising and lowering a lead''s score at as_of, in words for a sales rep, from the exact breakdown under the active model (points to 0.1)';

@@ -31,6 +31,10 @@ BEGIN
   IF source_id IS NULL THEN
     RAISE EXCEPTION 'scoring model "%" does not exist', source_name USING ERRCODE = 'undefined_object';
   END IF;
+  IF EXISTS (SELECT FROM lead_scoring.models WHERE name = new_name) THEN
+    RAISE EXCEPTION 'a model named "%" already exists', new_name
+      USING ERRCODE = 'duplicate_object', HINT = 'Choose another name for the copy.';
+  END IF;
   INSERT INTO lead_scoring.models (name, description, based_on)
   VALUES (new_name, coalesce(copy_model.description, format('Copy of %s', source_name)), source_id)
   RETURNING model_id INTO new_id;

@@ -92,7 +92,10 @@ BEGIN
                                   lead_scoring.activities, lead_scoring.bogus_patterns,
                                   lead_scoring.throwaway_domains, lead_scoring.outcomes
      TO lead_scoring_marketing;
-  GRANT INSERT ON lead_scoring.training_runs, lead_scoring.training_coefficients TO lead_scoring_marketing;
+  GRANT INSERT ON lead_scoring.training_runs, lead_scoring.training_coefficients, lead_scoring.training_caps
+     TO lead_scoring_marketing;
+  GRANT UPDATE (held_out_leads, held_out_wins, held_out_auc, held_out_log_loss, draft_auc, draft_log_loss,
+                draft_held_out_auc, draft_held_out_log_loss) ON lead_scoring.training_runs TO lead_scoring_marketing;
   GRANT INSERT, UPDATE ON lead_scoring.suppressions, lead_scoring.setting_overrides TO lead_scoring_marketing;
   GRANT UPDATE ON lead_scoring.settings TO lead_scoring_marketing;
   GRANT EXECUTE ON FUNCTION lead_scoring.rescore(), lead_scoring.activate_model(text),

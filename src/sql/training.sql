@@ -76,24 +76,48 @@ CREATE TABLE lead_scoring.training_runs (
   auc             double precision,
   log_loss        double precision NOT NULL,
   iterations      integer NOT NULL,
-  converged       boolean NOT NULL
+  converged       boolean NOT NULL,
+  held_out_share  double precision NOT NULL DEFAULT 0,
+  test_from       timestamptz,
+  seed            bigint NOT NULL DEFAULT 0,
+  min_support     integer NOT NULL DEFAULT 1,
+  held_out_leads  bigint NOT NULL DEFAULT 0,
+  held_out_wins   bigint NOT NULL DEFAULT 0,
+  held_out_auc    double precision,
+  held_out_log_loss double precision,
+  draft_auc       double precision,
+  draft_log_loss  double precision,
+  draft_held_out_auc double precision,
+  draft_held_out_log_loss double precision
 );
-COMMENT ON TABLE lead_scoring.training_runs IS 'Each training of a draft model on outcomes (lead_scoring.train_model), with its fit';
+COMMENT ON TABLE lead_scoring.training_runs IS 'Each training of a draft model on outcomes (lead_scoring.train_model), with its fit and how the draft scores, on the training leads and on the leads held out';
 COMMENT ON COLUMN lead_scoring.training_runs.run_id IS 'Training run identifier';
 COMMENT ON COLUMN lead_scoring.training_runs.trained_at IS 'When';
 COMMENT ON COLUMN lead_scoring.training_runs.trained_by IS 'Who';
 COMMENT ON COLUMN lead_scoring.training_runs.base_model_id IS 'Model whose rules gave the features';
-COMMENT ON COLUMN lead_scoring.training_runs.draft_model_id IS 'Draft model written with the learnt points';
-COMMENT ON COLUMN lead_scoring.training_runs.leads IS 'Leads with an outcome trained on';
+COMMENT ON COLUMN lead_scoring.training_runs.draft_model_id IS 'Draft model written with the learnt points (empty once it is replaced or deleted)';
+COMMENT ON COLUMN lead_scoring.training_runs.leads IS 'Leads with an outcome trained on (not held out)';
 COMMENT ON COLUMN lead_scoring.training_runs.wins IS 'Of them, won';
 COMMENT ON COLUMN lead_scoring.training_runs.l2 IS 'Penalty on the standardised coefficients (larger: smaller, safer points)';
 COMMENT ON COLUMN lead_scoring.training_runs.points_to_double_odds IS 'Scaling: this many points double the odds of winning';
 COMMENT ON COLUMN lead_scoring.training_runs.intercept IS 'Log-odds of winning for a lead with no points';
 COMMENT ON COLUMN lead_scoring.training_runs.intercept_standard_error IS 'Its standard error';
-COMMENT ON COLUMN lead_scoring.training_runs.auc IS 'Area under the ROC curve on the training leads (0.5: no better than chance; 1: perfect)';
-COMMENT ON COLUMN lead_scoring.training_runs.log_loss IS 'Mean log-loss on the training leads (lower is better; 0.693 is a coin toss)';
+COMMENT ON COLUMN lead_scoring.training_runs.auc IS 'The fit''s area under the ROC curve on the training leads (0.5: no better than chance; 1: perfect)';
+COMMENT ON COLUMN lead_scoring.training_runs.log_loss IS 'The fit''s mean log-loss on the training leads (lower is better; 0.693 is a coin toss)';
 COMMENT ON COLUMN lead_scoring.training_runs.iterations IS 'Newton iterations';
 COMMENT ON COLUMN lead_scoring.training_runs.converged IS 'Whether the fit converged';
+COMMENT ON COLUMN lead_scoring.training_runs.held_out_share IS 'Share of the leads held out at random (by seed) to test on';
+COMMENT ON COLUMN lead_scoring.training_runs.test_from IS 'Leads decided at or after this instant were held out to test on (train on the past, test on what came after)';
+COMMENT ON COLUMN lead_scoring.training_runs.seed IS 'Seed of the random hold-out: the same seed holds out the same leads';
+COMMENT ON COLUMN lead_scoring.training_runs.min_support IS 'A rule was learnt only if at least this many training leads had its feature; below, it got 0 points (training_coefficients.leads_with_feature)';
+COMMENT ON COLUMN lead_scoring.training_runs.held_out_leads IS 'Leads with an outcome held out of the fit';
+COMMENT ON COLUMN lead_scoring.training_runs.held_out_wins IS 'Of them, won';
+COMMENT ON COLUMN lead_scoring.training_runs.held_out_auc IS 'The fit''s AUC on the held-out leads';
+COMMENT ON COLUMN lead_scoring.training_runs.held_out_log_loss IS 'The fit''s mean log-loss on the held-out leads';
+COMMENT ON COLUMN lead_scoring.training_runs.draft_auc IS 'AUC of the draft as the extension scores it (rounded points, caps, decay) at each training lead''s decision';
+COMMENT ON COLUMN lead_scoring.training_runs.draft_log_loss IS 'Mean log-loss of the draft''s scores read as odds (intercept + score * ln 2 / points_to_double_odds) on the training leads';
+COMMENT ON COLUMN lead_scoring.training_runs.draft_held_out_auc IS 'AUC of the draft as the extension scores it, on the held-out leads: the figure to judge it by';
+COMMENT ON COLUMN lead_scoring.training_runs.draft_held_out_log_loss IS 'Mean log-loss of the draft''s scores on the held-out leads';
 
 CREATE TABLE lead_scoring.training_coefficients (
   run_id          bigint NOT NULL REFERENCES lead_scoring.training_runs ON DELETE CASCADE,
@@ -107,6 +131,7 @@ CREATE TABLE lead_scoring.training_coefficients (
   odds_ratio_low  double precision,
   odds_ratio_high double precision,
   points          double precision NOT NULL,
+  leads_with_feature bigint,
   PRIMARY KEY (run_id, dimension, base_rule_id)
 );
 COMMENT ON TABLE lead_scoring.training_coefficients IS 'What each rule''s feature was learnt to be worth in a training run, and the points the draft gives it';
@@ -116,26 +141,86 @@ COMMENT ON COLUMN lead_scoring.training_coefficients.base_rule_id IS 'Rule of th
 COMMENT ON COLUMN lead_scoring.training_coefficients.draft_rule_id IS 'The same rule in the draft model';
 COMMENT ON COLUMN lead_scoring.training_coefficients.feature IS 'The rule''s description, or what it tests';
 COMMENT ON COLUMN lead_scoring.training_coefficients.coefficient IS 'Change in log-odds of winning per unit of the feature';
-COMMENT ON COLUMN lead_scoring.training_coefficients.standard_error IS 'Its standard error; empty if no lead differed on the feature (the draft gives the rule 0 points)';
+COMMENT ON COLUMN lead_scoring.training_coefficients.standard_error IS 'Its standard error; empty if no lead differed on the feature or too few had it (the draft gives the rule 0 points)';
 COMMENT ON COLUMN lead_scoring.training_coefficients.odds_ratio IS 'exp(coefficient): how the odds of winning multiply per unit';
 COMMENT ON COLUMN lead_scoring.training_coefficients.odds_ratio_low IS 'Lower end of its 95% confidence interval';
 COMMENT ON COLUMN lead_scoring.training_coefficients.odds_ratio_high IS 'Upper end of its 95% confidence interval';
 COMMENT ON COLUMN lead_scoring.training_coefficients.points IS 'Points per unit in the draft: coefficient * points_to_double_odds / ln 2, rounded to 0.1';
+COMMENT ON COLUMN lead_scoring.training_coefficients.leads_with_feature IS 'Training leads whose feature was not 0 (matched the rule); fewer than the run''s min_support: left out of the fit, 0 points';
+
+CREATE TABLE lead_scoring.training_caps (
+  run_id          bigint NOT NULL REFERENCES lead_scoring.training_runs ON DELETE CASCADE,
+  component       text NOT NULL,
+  base_rule_id    integer,
+  base_cap        double precision NOT NULL,
+  draft_cap       double precision NOT NULL,
+  reached         double precision NOT NULL,
+  leads_over_base_cap bigint NOT NULL,
+  UNIQUE NULLS NOT DISTINCT (run_id, component, base_rule_id)
+);
+COMMENT ON TABLE lead_scoring.training_caps IS 'Each cap of the base model in a training run: how far the learnt points reach past it, and the draft''s cap, raised to that reach so that no training lead is capped';
+COMMENT ON COLUMN lead_scoring.training_caps.run_id IS 'Training run';
+COMMENT ON COLUMN lead_scoring.training_caps.component IS 'Component of the cap';
+COMMENT ON COLUMN lead_scoring.training_caps.base_rule_id IS 'Activity rule of the base model whose cap this is; empty: the component''s cap';
+COMMENT ON COLUMN lead_scoring.training_caps.base_cap IS 'The base model''s cap';
+COMMENT ON COLUMN lead_scoring.training_caps.draft_cap IS 'The draft''s cap: the base cap, or the reach rounded up to 0.1 where the learnt points go past it';
+COMMENT ON COLUMN lead_scoring.training_caps.reached IS 'The largest points (either sign) a training lead reaches under the learnt points before this cap';
+COMMENT ON COLUMN lead_scoring.training_caps.leads_over_base_cap IS 'Training leads the base cap would have capped under the learnt points';
+
+-- exp() of a coefficient's interval bound can leave the range of double
+-- precision (near separation, a small l2): there the odds are 0 or infinite.
+CREATE FUNCTION lead_scoring.odds(log_odds double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN log_odds < -745 THEN 0::double precision
+            WHEN log_odds > 709.78 THEN 'infinity'::double precision
+            ELSE pg_catalog.exp(log_odds) END;
+COMMENT ON FUNCTION lead_scoring.odds(double precision) IS
+  'exp(log_odds): the odds for a log-odds, 0 or infinity where they are beyond double precision';
+
+-- One term of the mean log-loss, for log-odds eta, without overflow.
+CREATE FUNCTION lead_scoring.log_loss_term(eta double precision, won boolean) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN GREATEST(eta, 0) + pg_catalog.ln(1 + lead_scoring.odds(-abs(eta))) - CASE WHEN won THEN eta ELSE 0 END;
+COMMENT ON FUNCTION lead_scoring.log_loss_term(double precision, boolean) IS
+  'The log-loss of one lead whose log-odds of winning are eta: -ln P(what happened)';
 
 CREATE FUNCTION lead_scoring.train_model(draft_name text, base_model text DEFAULT NULL,
                                          l2 double precision DEFAULT 1,
-                                         points_to_double_odds double precision DEFAULT 20)
+                                         points_to_double_odds double precision DEFAULT 20,
+                                         held_out_share double precision DEFAULT 0,
+                                         test_from timestamptz DEFAULT NULL,
+                                         min_support integer DEFAULT 10,
+                                         seed bigint DEFAULT 0)
 RETURNS lead_scoring.training_runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   base lead_scoring.models;
+  replaced lead_scoring.models;
   fit lead_scoring.logistic_fit;
   run lead_scoring.training_runs;
   draft_id integer;
+  draft jsonb;
   scale double precision;
+  -- every lead with an outcome, in lead_id order, as the base model saw it
+  states lead_scoring.engagement_state[];
+  attrs jsonb[];
+  decided timestamptz[];
+  wins boolean[];
+  held boolean[];
+  support bigint[];
+  -- the same leads' states under the draft, whose rule ids are its own
+  draft_states lead_scoring.engagement_state[];
 BEGIN
   IF NOT (points_to_double_odds > 0 AND points_to_double_odds < 'infinity') THEN
     RAISE EXCEPTION 'points_to_double_odds must be a positive number, not %', points_to_double_odds
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NOT (held_out_share >= 0 AND held_out_share < 1) THEN
+    RAISE EXCEPTION 'held_out_share must be at least 0 and less than 1, not %', held_out_share
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF min_support IS NULL OR min_support < 1 THEN
+    RAISE EXCEPTION 'min_support must be at least 1, not %', coalesce(min_support::text, 'null')
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   SELECT * INTO base FROM lead_scoring.models m
@@ -148,37 +233,75 @@ BEGIN
     RAISE EXCEPTION 'model "%" has no rules to learn points for', base.name
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
-
-  -- (x.f).* expands a column: the fit runs once, not once per field
-  SELECT (x.f).* INTO fit
-    FROM (SELECT lead_scoring.logistic_regression(array_agg(s.won ORDER BY s.lead_id),
-                   array_agg(lead_scoring.model_features(s.engagement, base.definition, s.attributes, s.decided_at)
-                             ORDER BY s.lead_id), l2) AS f
-            FROM lead_scoring.states_at_decision(base.definition) s) x;
-  IF fit.leads IS NULL THEN
-    RAISE EXCEPTION 'no lead has an outcome to learn from'
-      USING ERRCODE = 'object_not_in_prerequisite_state',
-            HINT = 'Record won, lost and disqualified leads with lead_scoring.record_outcome().';
+  -- the draft of an earlier training under this name is replaced; any other
+  -- model keeps its name
+  SELECT * INTO replaced FROM lead_scoring.models m WHERE m.name = draft_name;
+  IF replaced.model_id IS NOT NULL AND (replaced.model_id = base.model_id OR replaced.status <> 'draft'
+      OR NOT EXISTS (SELECT FROM lead_scoring.training_runs r WHERE r.draft_model_id = replaced.model_id)) THEN
+    RAISE EXCEPTION 'a model named "%" already exists', draft_name
+      USING ERRCODE = 'duplicate_object',
+            HINT = 'train_model replaces only a draft that an earlier training wrote and that is not the base model; choose another name.';
   END IF;
 
+  -- held out: decided at or after test_from, or a share drawn by the seed
+  -- (hashint8extended depends on lead_id and seed only, on every platform)
+  SELECT array_agg(s.engagement ORDER BY s.lead_id), array_agg(s.attributes ORDER BY s.lead_id),
+         array_agg(s.decided_at ORDER BY s.lead_id), array_agg(s.won ORDER BY s.lead_id),
+         array_agg((s.decided_at >= test_from) IS TRUE
+                   OR (hashint8extended(s.lead_id, seed) & 2147483647) / 2147483648.0 < held_out_share
+                   ORDER BY s.lead_id)
+    INTO states, attrs, decided, wins, held
+    FROM lead_scoring.states_at_decision(base.definition) s;
+  IF states IS NULL OR true = ALL (held) THEN
+    RAISE EXCEPTION '%', CASE WHEN states IS NULL THEN 'no lead has an outcome to learn from'
+                              ELSE 'every lead with an outcome is held out: none is left to learn from' END
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = CASE WHEN states IS NULL THEN 'Record won, lost and disqualified leads with lead_scoring.record_outcome().'
+                        ELSE 'Move test_from later, or hold out a smaller share.' END;
+  END IF;
+
+  -- a rule too few training leads matched is left out: its feature is 0 for
+  -- every lead, which the fit drops (coefficient 0, no standard error)
+  SELECT array_agg(t.n ORDER BY t.k) INTO support
+    FROM (SELECT f.k, count(*) FILTER (WHERE f.v <> 0) AS n
+            FROM unnest(states, attrs, decided, held) x(state, attributes, decided_at, held_out),
+                 unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
+                   WITH ORDINALITY f(v, k)
+           WHERE NOT x.held_out GROUP BY f.k) t;
+
+  -- (x.f).* expands a column: the fit runs once, not once per field
+  SELECT (y.f).* INTO fit
+    FROM (SELECT lead_scoring.logistic_regression(array_agg(x.won ORDER BY x.i),
+                   array_agg((SELECT array_agg(CASE WHEN support[f.k] >= min_support THEN f.v ELSE 0 END ORDER BY f.k)
+                                FROM unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
+                                       WITH ORDINALITY f(v, k)) ORDER BY x.i), l2) AS f
+            FROM unnest(states, attrs, decided, wins, held) WITH ORDINALITY x(state, attributes, decided_at, won, held_out, i)
+           WHERE NOT x.held_out) y;
+
+  IF replaced.model_id IS NOT NULL THEN
+    DELETE FROM lead_scoring.models m WHERE m.model_id = replaced.model_id;
+    RAISE NOTICE 'replaced the draft "%" of an earlier training', draft_name;
+  END IF;
   draft_id := lead_scoring.copy_model(base.name, draft_name,
     format('Trained on %s leads (%s won) from %s, l2 %s; %s points double the odds of winning',
            fit.leads, fit.wins, base.name, l2, points_to_double_odds));
   scale := points_to_double_odds / ln(2);
 
   INSERT INTO lead_scoring.training_runs (base_model_id, draft_model_id, leads, wins, l2, points_to_double_odds,
-                                          intercept, intercept_standard_error, auc, log_loss, iterations, converged)
+                                          intercept, intercept_standard_error, auc, log_loss, iterations, converged,
+                                          held_out_share, test_from, seed, min_support)
   VALUES (base.model_id, draft_id, fit.leads, fit.wins, l2, points_to_double_odds, fit.intercept,
-          fit.intercept_standard_error, fit.auc, fit.log_loss, fit.iterations, fit.converged)
+          fit.intercept_standard_error, fit.auc, fit.log_loss, fit.iterations, fit.converged,
+          held_out_share, test_from, seed, min_support)
   RETURNING * INTO run;
 
   -- features come in rule_id order, activity rules first; copies keep that order
   INSERT INTO lead_scoring.training_coefficients
   SELECT run.run_id, f.dimension, f.base_rule_id, f.draft_rule_id, f.feature,
-         fit.coefficients[f.i], fit.standard_errors[f.i], exp(fit.coefficients[f.i]),
-         exp(fit.coefficients[f.i] - 1.959963984540054 * fit.standard_errors[f.i]),
-         exp(fit.coefficients[f.i] + 1.959963984540054 * fit.standard_errors[f.i]),
-         round((fit.coefficients[f.i] * scale)::numeric, 1)
+         fit.coefficients[f.i], fit.standard_errors[f.i], lead_scoring.odds(fit.coefficients[f.i]),
+         lead_scoring.odds(fit.coefficients[f.i] - 1.959963984540054 * fit.standard_errors[f.i]),
+         lead_scoring.odds(fit.coefficients[f.i] + 1.959963984540054 * fit.standard_errors[f.i]),
+         round((fit.coefficients[f.i] * scale)::numeric, 1), support[f.i]
     FROM (SELECT row_number() OVER (ORDER BY x.dimension DESC, x.base_rule_id) AS i, x.*
             FROM (SELECT 'engagement'::lead_scoring.score_dimension AS dimension, b.rule_id AS base_rule_id,
                          d.rule_id AS draft_rule_id,
@@ -202,8 +325,78 @@ BEGIN
   UPDATE lead_scoring.fit_rules r SET points = c.points
     FROM lead_scoring.training_coefficients c
    WHERE c.run_id = run.run_id AND c.dimension = 'fit' AND r.rule_id = c.draft_rule_id;
+
+  -- The base model's caps were set for its points, not the learnt ones: a cap
+  -- the learnt points go past on training leads would flatten what the fit
+  -- tells apart. Each such cap is raised to the largest the training leads
+  -- reach (so the draft scores them as the fit does), and reported.
+  SELECT m.definition INTO draft FROM lead_scoring.models m WHERE m.model_id = draft_id;
+  SELECT array_agg(s.engagement ORDER BY s.lead_id) INTO draft_states FROM lead_scoring.states_at_decision(draft) s;
+  INSERT INTO lead_scoring.training_caps
+  WITH leads AS (
+    SELECT x.* FROM unnest(draft_states, attrs, decided, held) WITH ORDINALITY x(state, attributes, decided_at, held_out, i)
+     WHERE NOT x.held_out),
+  parts AS (
+    SELECT x.i, b.component, b.rule_id, b.points_before_caps AS points
+      FROM leads x, lead_scoring.engagement_breakdown(x.state, draft, x.decided_at) b
+    UNION ALL
+    SELECT x.i, b.component, NULL, b.points_before_caps
+      FROM leads x, lead_scoring.fit_breakdown(draft, x.attributes) b),
+  reach AS (
+    SELECT p.component, p.rule_id AS draft_rule_id, p.i, abs(p.points) AS points FROM parts p WHERE p.rule_id IS NOT NULL
+    UNION ALL
+    SELECT p.component, NULL, p.i, abs(sum(p.points)) FROM parts p GROUP BY p.component, p.i),
+  caps AS (
+    SELECT c.component, NULL::integer AS base_rule_id, NULL::integer AS draft_rule_id, c.max_points AS cap
+      FROM lead_scoring.components c WHERE c.model_id = base.model_id AND c.max_points IS NOT NULL
+    UNION ALL
+    SELECT r.component, r.rule_id, k.draft_rule_id, r.max_points
+      FROM lead_scoring.activity_rules r
+      JOIN lead_scoring.training_coefficients k ON k.run_id = run.run_id AND k.dimension = 'engagement' AND k.base_rule_id = r.rule_id
+     WHERE r.model_id = base.model_id AND r.max_points IS NOT NULL)
+  SELECT run.run_id, c.component, c.base_rule_id, c.cap,
+         GREATEST(c.cap, ceil(coalesce(max(r.points), 0) * 10 - 1e-9) / 10),
+         coalesce(max(r.points), 0), count(r.points) FILTER (WHERE r.points > c.cap)
+    FROM caps c
+    LEFT JOIN reach r ON r.component = c.component AND r.draft_rule_id IS NOT DISTINCT FROM c.draft_rule_id
+   GROUP BY c.component, c.base_rule_id, c.draft_rule_id, c.cap;
+  UPDATE lead_scoring.components c SET max_points = t.draft_cap
+    FROM lead_scoring.training_caps t
+   WHERE t.run_id = run.run_id AND t.base_rule_id IS NULL AND c.model_id = draft_id
+     AND c.component = t.component AND t.draft_cap > t.base_cap;
+  UPDATE lead_scoring.activity_rules r SET max_points = t.draft_cap
+    FROM lead_scoring.training_caps t
+    JOIN lead_scoring.training_coefficients k ON k.run_id = t.run_id AND k.dimension = 'engagement' AND k.base_rule_id = t.base_rule_id
+   WHERE t.run_id = run.run_id AND r.rule_id = k.draft_rule_id AND t.draft_cap > t.base_cap;
+
+  -- How the draft, as the extension scores it, and the fit rank the leads:
+  -- in-sample and held out. Its score read as odds: intercept + score / scale.
+  SELECT m.definition INTO draft FROM lead_scoring.models m WHERE m.model_id = draft_id;
+  UPDATE lead_scoring.training_runs r
+     SET held_out_leads = e.held_out_leads, held_out_wins = e.held_out_wins,
+         held_out_auc = e.held_out_auc, held_out_log_loss = e.held_out_log_loss,
+         draft_auc = e.draft_auc, draft_log_loss = e.draft_log_loss,
+         draft_held_out_auc = e.draft_held_out_auc, draft_held_out_log_loss = e.draft_held_out_log_loss
+    FROM (SELECT count(*) FILTER (WHERE x.held_out) AS held_out_leads,
+                 count(*) FILTER (WHERE x.held_out AND x.won) AS held_out_wins,
+                 lead_scoring.roc_auc(array_agg(x.eta) FILTER (WHERE x.held_out), array_agg(x.won) FILTER (WHERE x.held_out)) AS held_out_auc,
+                 avg(lead_scoring.log_loss_term(x.eta, x.won)) FILTER (WHERE x.held_out) AS held_out_log_loss,
+                 lead_scoring.roc_auc(array_agg(x.score) FILTER (WHERE NOT x.held_out), array_agg(x.won) FILTER (WHERE NOT x.held_out)) AS draft_auc,
+                 avg(lead_scoring.log_loss_term(fit.intercept + x.score / scale, x.won)) FILTER (WHERE NOT x.held_out) AS draft_log_loss,
+                 lead_scoring.roc_auc(array_agg(x.score) FILTER (WHERE x.held_out), array_agg(x.won) FILTER (WHERE x.held_out)) AS draft_held_out_auc,
+                 avg(lead_scoring.log_loss_term(fit.intercept + x.score / scale, x.won)) FILTER (WHERE x.held_out) AS draft_held_out_log_loss
+            FROM (SELECT y.won, y.held_out,
+                         fit.intercept + (SELECT coalesce(sum(f.v * f.c), 0)
+                                            FROM unnest(lead_scoring.model_features(y.state, base.definition, y.attributes, y.decided_at),
+                                                        fit.coefficients) f(v, c)) AS eta,
+                         lead_scoring.total_score(coalesce(lead_scoring.fit_score(draft, y.attributes), 0),
+                                                  y.draft_state, draft, y.decided_at) AS score
+                    FROM unnest(states, draft_states, attrs, decided, wins, held)
+                           y(state, draft_state, attributes, decided_at, won, held_out)) x) e
+   WHERE r.run_id = run.run_id
+  RETURNING r.* INTO run;
   RETURN run;
 END
 $$;
-COMMENT ON FUNCTION lead_scoring.train_model(text, text, double precision, double precision) IS
-  'Learns each rule''s worth from won, lost and disqualified leads, using only what happened before sales took them, and writes a draft model draft_name with the base model''s rules, components and caps and points = coefficient * points_to_double_odds / ln 2. Backtest it, then activate it';
+COMMENT ON FUNCTION lead_scoring.train_model(text, text, double precision, double precision, double precision, timestamptz, integer, bigint) IS
+  'Learns each rule''s worth from won, lost and disqualified leads, using only what happened before sales took them, and writes a draft model draft_name (replacing a draft of an earlier training of that name) with the base model''s rules and components, points = coefficient * points_to_double_odds / ln 2, 0 for a rule fewer than min_support training leads matched, and caps raised where the learnt points go past them (training_caps). Holds out the leads decided from test_from on, or a share drawn by seed, and reports how the fit and the draft rank them. Backtest it, then activate it';
