@@ -208,6 +208,7 @@ DECLARE
   wins boolean[];
   held boolean[];
   support bigint[];
+  leave_out boolean;
   -- the same leads' states under the draft, whose rule ids are its own
   draft_states lead_scoring.engagement_state[];
 BEGIN
@@ -268,13 +269,17 @@ BEGIN
                  unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
                    WITH ORDINALITY f(v, k)
            WHERE NOT x.held_out GROUP BY f.k) t;
+  leave_out := EXISTS (SELECT FROM unnest(support) n WHERE n < min_support);
 
   -- (x.f).* expands a column: the fit runs once, not once per field
   SELECT (y.f).* INTO fit
     FROM (SELECT lead_scoring.logistic_regression(array_agg(x.won ORDER BY x.i),
-                   array_agg((SELECT array_agg(CASE WHEN support[f.k] >= min_support THEN f.v ELSE 0 END ORDER BY f.k)
-                                FROM unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
-                                       WITH ORDINALITY f(v, k)) ORDER BY x.i), l2) AS f
+                   array_agg(CASE WHEN leave_out THEN
+                               (SELECT array_agg(CASE WHEN support[f.k] >= min_support THEN f.v ELSE 0 END ORDER BY f.k)
+                                  FROM unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
+                                         WITH ORDINALITY f(v, k))
+                             ELSE lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at) END
+                             ORDER BY x.i), l2) AS f
             FROM unnest(states, attrs, decided, wins, held) WITH ORDINALITY x(state, attributes, decided_at, won, held_out, i)
            WHERE NOT x.held_out) y;
 
@@ -386,9 +391,11 @@ BEGIN
                  lead_scoring.roc_auc(array_agg(x.score) FILTER (WHERE x.held_out), array_agg(x.won) FILTER (WHERE x.held_out)) AS draft_held_out_auc,
                  avg(lead_scoring.log_loss_term(fit.intercept + x.score / scale, x.won)) FILTER (WHERE x.held_out) AS draft_held_out_log_loss
             FROM (SELECT y.won, y.held_out,
-                         fit.intercept + (SELECT coalesce(sum(f.v * f.c), 0)
-                                            FROM unnest(lead_scoring.model_features(y.state, base.definition, y.attributes, y.decided_at),
-                                                        fit.coefficients) f(v, c)) AS eta,
+                         -- the fit's log-odds, needed for the held-out leads only
+                         CASE WHEN y.held_out THEN
+                           fit.intercept + (SELECT coalesce(sum(f.v * f.c), 0)
+                                              FROM unnest(lead_scoring.model_features(y.state, base.definition, y.attributes, y.decided_at),
+                                                          fit.coefficients) f(v, c)) END AS eta,
                          lead_scoring.total_score(coalesce(lead_scoring.fit_score(draft, y.attributes), 0),
                                                   y.draft_state, draft, y.decided_at) AS score
                     FROM unnest(states, draft_states, attrs, decided, wins, held)
