@@ -14,7 +14,7 @@ EXTENSION_SQL = $(addprefix src/sql/, \
 	header.sql session.sql types.sql scoring_core.sql model_tables.sql grades.sql lead_tables.sql \
 	live_scoring.sql rescore.sql settings.sql suppression.sql views.sql sales_handoff.sql \
 	outcomes.sql sales_views.sql model_versions.sql calibration.sql training.sql backtest.sql \
-	explanations.sql roles.sql config_dump.sql)
+	model_scores.sql explanations.sql roles.sql config_dump.sql)
 # The update to it from the last released version is built from a delta
 # (src/sql/updates/*.sql.in) that takes new definitions from those files.
 UPDATES = $(patsubst src/sql/updates/%.sql.in,%.sql,$(wildcard src/sql/updates/$(EXTENSION)--*--*.sql.in))

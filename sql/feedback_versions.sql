@@ -38,6 +38,26 @@ SELECT name, status, based_on, activity_rules, handoffs, claims, description FRO
 -- handoffs and claims carry the model version
 SELECT lead_id, model_name FROM lead_scoring.handoffs ORDER BY lead_id;
 
+-- Any model at any instant, without activating it. v2 on 15 April: L1 40 (3
+-- visits, a webinar now 10), L2 30, L3 20 (B from 20), L4 10, L5 10, L6 0 (C).
+SELECT * FROM lead_scoring.model_scores('v2', '2026-04-15');
+-- v2 on 4 March at noon: L1 has its 3 visits (30, B), L2 its webinar (10),
+-- L3 2 visits (20), L4 1 (10), L5 and L6 nothing yet
+SELECT lead_id, total_score, grade FROM lead_scoring.model_scores('v2', '2026-03-04 12:00', ARRAY[1, 2, 3, 4, 5, 6]);
+-- the active model gives what the live states give, lead by lead
+SELECT count(*) AS leads, bool_and(m.total_score = l.total_score AND m.grade = l.grade
+                                   AND m.fit_score = l.fit_score AND m.engagement_score = l.engagement_score) AS same_as_live
+  FROM lead_scoring.model_scores('v1', '2026-04-15') m,
+       LATERAL lead_scoring.lead_score(m.lead_id, '2026-04-15') l;
+-- L1 under v2, rule by rule: 3 visits (30) and a webinar (10)
+SELECT * FROM lead_scoring.model_breakdown('v2', 1, '2026-04-15');
+-- before the leads arrived there is nobody; v2 is still a draft and v1 active
+SELECT count(*) AS leads_in_january FROM lead_scoring.model_scores('v2', '2026-01-15');
+SELECT name, status FROM lead_scoring.models ORDER BY model_id;
+\set VERBOSITY terse
+SELECT * FROM lead_scoring.model_scores('v3');
+\set VERBOSITY default
+
 -- Backtest v2 over March to mid-April, beside v1 as it is. By hand:
 -- v2 scores L1 40, L2 30, L3 20, L4 10, L5 10, L6 0: nobody reaches A; at the
 -- end and at the decision (1 April) B holds L1, L2, L3 (2 won, 150) and C the

@@ -51,6 +51,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.unmatched_activities(),
   lead_scoring.activity_lift(),
   lead_scoring.states_at_decision(jsonb),
+  lead_scoring.states_at(jsonb, timestamptz, bigint[]),
   lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
 FROM PUBLIC;
 
@@ -103,6 +104,7 @@ BEGIN
                             lead_scoring.find_bogus_leads(bigint[]),
                             lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
                             lead_scoring.states_at_decision(jsonb),
+                            lead_scoring.states_at(jsonb, timestamptz, bigint[]),
                             lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
      TO lead_scoring_marketing;
 
