@@ -51,6 +51,11 @@ SELECT count(*) AS leads, bool_and(m.total_score = l.total_score AND m.grade = l
        LATERAL lead_scoring.lead_score(m.lead_id, '2026-04-15') l;
 -- L1 under v2, rule by rule: 3 visits (30) and a webinar (10)
 SELECT * FROM lead_scoring.model_breakdown('v2', 1, '2026-04-15');
+-- and in words, as score_factors says it for the active model: L1's 3 visits
+-- (30 points, the latest on 4 March, 42 days before 15 April) and its webinar
+-- of 5 March (10 points under v2, 30 under v1)
+SELECT * FROM lead_scoring.model_factors('v2', 1, '2026-04-15');
+SELECT * FROM lead_scoring.score_factors(1, '2026-04-15');
 -- before the leads arrived there is nobody; v2 is still a draft and v1 active
 SELECT count(*) AS leads_in_january FROM lead_scoring.model_scores('v2', '2026-01-15');
 SELECT name, status FROM lead_scoring.models ORDER BY model_id;
