@@ -58,10 +58,14 @@ SELECT lead_id, taken_by, CASE WHEN taken_by = 'closed' THEN decided_at::text EL
        model, outcome, amount, helped_by
   FROM lead_scoring.lead_decisions ORDER BY lead_id;
 
--- By grade then: A 3 taken (2 won, 1 lost), B 2 (1 won, 1 open), C 1 (lost).
--- Wilson 95% for 2 of 3: 0.2077 to 0.9385; for 1 of 1: 0.2065 to 1.
+-- L6, closed without handoff or claim, is judged by the active model at its
+-- close: a VP (20) with no activity before 1 January, a B.
+-- By grade then: A 3 taken (2 won, 1 lost), B 3 (L4 won, L7 open, L6
+-- disqualified: 1 of 2 closed won), C 1 (lost).
+-- Wilson 95% for 2 of 3: 0.2077 to 0.9385; for 1 of 2: 0.0945 to 0.9055.
 SELECT * FROM lead_scoring.conversion_by_grade;
--- handed off 2 of 3 won; cherry-picked 1 of 2 closed won, 1 open
+-- handed off 2 of 3 won; cherry-picked 1 of 2 closed won, 1 open; L6 closed
+-- without either (0 of 1: 0 to 0.7935)
 SELECT * FROM lead_scoring.cherry_pick_conversion;
 SELECT score_band, band_start, leads, won, lost, open, win_rate FROM lead_scoring.win_rate_by_score_band;
 SELECT label, leads, won FROM lead_scoring.conversion_by('score band', 50);
@@ -76,6 +80,20 @@ SELECT * FROM lead_scoring.activity_win_rates;
 -- the Wilson interval itself: 1 of 2 is 0.0945 to 0.9055; none of 0 is empty
 SELECT round(low::numeric, 4), round(high::numeric, 4) FROM lead_scoring.win_rate_interval(1, 2);
 SELECT * FROM lead_scoring.win_rate_interval(0, 0);
+
+-- History imported: an outcome may say when sales took the lead. L8 (a
+-- webinar and a visit on 2 March, 40 points), never handed off nor claimed,
+-- won 300 on 1 April, taken at noon on 2 March: judged at that instant, a B
+-- with 40. A decision after the close is refused.
+SELECT lead_id, outcome, decided_at FROM lead_scoring.record_outcome(8, 'won', 300, closed_at => '2026-04-01',
+                                                                     decided_at => '2026-03-02 12:00');
+SELECT lead_id, taken_by, decided_at, grade, total_score, model FROM lead_scoring.lead_decisions WHERE lead_id = 8;
+-- B now: 4 leads, L4 and L8 won of 3 closed, 2,300
+SELECT grade, leads, won, disqualified, open, revenue FROM lead_scoring.conversion_by_grade WHERE grade = 'B';
+\set VERBOSITY terse
+SELECT lead_id FROM lead_scoring.record_outcome(8, 'won', 300, closed_at => '2026-04-01', decided_at => '2026-04-02');
+\set VERBOSITY default
+SELECT lead_id, outcome, amount, decided_at FROM lead_scoring.outcomes WHERE lead_id = 8;
 
 -- What helped: webinars (2 wins, 1,500, scored by a rule) and pricing (1 win,
 -- 2,000, which no rule scores: a candidate for one).

@@ -34,15 +34,16 @@ BEGIN
              WHEN 'grade' THEN d.grade
              WHEN 'taken as' THEN CASE WHEN d.cherry_picked THEN 'cherry-picked'
                                        WHEN d.taken_by = 'claimed' THEN 'claimed when sales-ready'
+                                       WHEN d.taken_by = 'closed' THEN 'closed without handoff or claim'
                                        ELSE 'handed off' END
              ELSE format('%s to %s', floor(d.total_score / band_width) * band_width,
                          (floor(d.total_score / band_width) + 1) * band_width) END AS label,
            CASE dimension
              WHEN 'grade' THEN (SELECT g.rank FROM lead_scoring.grades g WHERE g.grade = d.grade)
-             WHEN 'taken as' THEN CASE WHEN d.cherry_picked THEN 3 WHEN d.taken_by = 'claimed' THEN 2 ELSE 1 END
+             WHEN 'taken as' THEN CASE WHEN d.cherry_picked THEN 3 WHEN d.taken_by = 'claimed' THEN 2
+                                       WHEN d.taken_by = 'closed' THEN 4 ELSE 1 END
              ELSE floor(d.total_score / band_width) END AS sort_key
-      FROM lead_scoring.lead_decisions d
-     WHERE d.taken_by <> 'closed'),
+      FROM lead_scoring.lead_decisions d),
   tallied AS (
     SELECT l.label, min(l.sort_key) AS sort_key, count(*) AS leads,
            count(*) FILTER (WHERE l.outcome = 'won') AS won,
@@ -61,14 +62,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.conversion_by(text, double precision) IS
-  'Leads sales took, their outcomes, win rate with a 95% interval, and revenue, tallied by the grade they had when taken, by how they were taken (handed off, claimed when sales-ready, cherry-picked), or by score band of band_width points';
+  'Leads sales took or closed, their outcomes, win rate with a 95% interval, and revenue, tallied by the grade they had when taken (for a lead closed without handoff or claim, the active model''s at its decision), by how they were taken (handed off, claimed when sales-ready, cherry-picked, closed without handoff or claim), or by score band of band_width points';
 
 CREATE VIEW lead_scoring.conversion_by_grade AS
 SELECT label AS grade, leads, won, lost, disqualified, open, win_rate, win_rate_low, win_rate_high,
        revenue, revenue_per_closed_lead
   FROM lead_scoring.conversion_by('grade');
 COMMENT ON VIEW lead_scoring.conversion_by_grade IS
-  'Conversion and revenue by the grade leads had when sales took them (first handoff or claim), not their grade today: a sound model wins more in its better grades';
+  'Conversion and revenue by the grade leads had when sales took them (first handoff or claim; for a lead closed with neither, the active model''s grade at its decision), not their grade today: a sound model wins more in its better grades';
 COMMENT ON COLUMN lead_scoring.conversion_by_grade.grade IS 'Grade when handed off or claimed, best first';
 
 CREATE VIEW lead_scoring.cherry_pick_conversion AS

@@ -52,6 +52,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.activity_lift(),
   lead_scoring.states_at_decision(jsonb),
   lead_scoring.states_at(jsonb, timestamptz, bigint[]),
+  lead_scoring.score_before(bigint, timestamptz),
   lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
 FROM PUBLIC;
 
@@ -72,7 +73,9 @@ BEGIN
             WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind = 'v' LOOP
     EXECUTE format('GRANT SELECT ON %s TO lead_scoring_bi', r);
   END LOOP;
-  GRANT EXECUTE ON FUNCTION lead_scoring.unmatched_activities(), lead_scoring.activity_lift() TO lead_scoring_bi;
+  -- lead_decisions judges a lead closed without handoff or claim with it
+  GRANT EXECUTE ON FUNCTION lead_scoring.unmatched_activities(), lead_scoring.activity_lift(),
+                            lead_scoring.score_before(bigint, timestamptz) TO lead_scoring_bi;
 
   -- sales: BI, plus reading the data, claiming leads and recording outcomes
   GRANT lead_scoring_bi TO lead_scoring_sales;
