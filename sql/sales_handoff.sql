@@ -141,4 +141,29 @@ SELECT round(total_score::numeric, 1) AS total, grade FROM lead_scoring.lead_gra
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (600, 'webinar', now());
 SELECT cause, round(total_score::numeric, 1) AS total, grade FROM lead_scoring.handoffs WHERE lead_id = 600 ORDER BY handoff_id;
 DELETE FROM lead_scoring.leads WHERE lead_id = 600;
+
+-- A history import hands off nobody. 610, a VP (50) at a webinar (10), is an
+-- A (60) with an exact state, but not handed off; the import is recorded.
+BEGIN;
+SELECT lead_scoring.begin_history_import(note => 'CRM history') > 0 AS began, lead_scoring.importing_history();
+INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (610, 'vp@imported.example', '{"title": "VP"}');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (610, 'webinar', now());
+SELECT round(total_score::numeric, 1) AS total, grade, sales_ready FROM lead_scoring.lead_grades WHERE lead_id = 610;
+SELECT count(*) AS handoffs FROM lead_scoring.handoffs WHERE lead_id = 610;
+COMMIT;
+-- the next transaction is live again: a second webinar (70) hands it off
+SELECT lead_scoring.importing_history();
+SELECT started_by = current_user AS by_me, find_bursts, note FROM lead_scoring.history_imports WHERE note = 'CRM history';
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (610, 'webinar', now());
+SELECT cause, round(total_score::numeric, 1) AS total, grade FROM lead_scoring.handoffs WHERE lead_id = 610;
+-- one import per transaction; a rolled-back one leaves no record
+BEGIN;
+SELECT lead_scoring.begin_history_import(note => 'rolled back') > 0 AS began;
+\set VERBOSITY terse
+SELECT lead_scoring.begin_history_import();
+\set VERBOSITY default
+ROLLBACK;
+SELECT count(*) AS imports_rolled_back FROM lead_scoring.history_imports WHERE note = 'rolled back';
+DELETE FROM lead_scoring.activities WHERE lead_id = 610;
+DELETE FROM lead_scoring.leads WHERE lead_id = 610;
 UPDATE lead_scoring.activities SET occurred_at = occurred_at + interval '1000 years' WHERE activity_type = 'webinar';

@@ -58,6 +58,24 @@ SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id IN
 UPDATE lead_scoring.settings SET value = '3' WHERE name = 'burst_max_activities';
 SELECT lead_scoring.find_activity_bursts() AS newly_suppressed;
 SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id IN (205, 206) ORDER BY lead_id;
+-- In a history import, bursts in imported timestamps suppress nobody unless
+-- asked: 209's 6 visits in 30 seconds are not a burst there; 210's, in an
+-- import that asked for bursts, are.
+BEGIN;
+SELECT lead_scoring.begin_history_import(note => 'bursts not asked') > 0 AS began;
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (209, 'batched@import.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at)
+SELECT 209, 'web_visit', '2026-02-01 10:00:00+00'::timestamptz + i * interval '5 seconds' FROM generate_series(1, 6) i;
+COMMIT;
+BEGIN;
+SELECT lead_scoring.begin_history_import(find_bursts => true, note => 'bursts asked') > 0 AS began;
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (210, 'bot@import.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at)
+SELECT 210, 'web_visit', '2026-02-01 10:00:00+00'::timestamptz + i * interval '5 seconds' FROM generate_series(1, 6) i;
+COMMIT;
+SELECT lead_id, kind FROM lead_scoring.suppressed_leads WHERE lead_id IN (209, 210) ORDER BY lead_id;
+DELETE FROM lead_scoring.activities WHERE lead_id IN (209, 210);
+DELETE FROM lead_scoring.leads WHERE lead_id IN (209, 210);
 UPDATE lead_scoring.settings SET value = NULL WHERE name IN ('burst_max_activities', 'burst_window');
 
 -- Opt-out: an opt_out activity suppresses for good; only the lead takes it back.
@@ -108,7 +126,8 @@ SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;
 SELECT lead_scoring.restore_lead(101, 'not a competitor after all');
 SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;
 
--- Nothing was deleted: every suppression, lifted or not, and every activity is kept.
+-- Nothing was deleted: every suppression, lifted or not (210's too, whose lead
+-- is gone), and every activity is kept.
 SELECT kind, count(*) AS suppressions, count(*) FILTER (WHERE lifted_at IS NULL) AS active
   FROM lead_scoring.suppressions GROUP BY kind ORDER BY kind;
 SELECT count(*) AS activities_of_suppressed_leads FROM lead_scoring.activities WHERE lead_id IN (201, 202, 203, 205, 206);

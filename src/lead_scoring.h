@@ -155,6 +155,10 @@ extern char *tracked_table_problem(Oid relid, const char *const columns[TRACKED_
 /* settings.c */
 extern ArrayType *type_list(text *setting_value);
 
+/* session.c */
+extern bool importing_history(void);
+extern bool live_bursts_wanted(void);
+
 /* scoring.c */
 extern TimestampTz evaluation_instant(const EngagementState *state, TimestampTz as_of);
 extern void check_state_matches_model(const EngagementState *state,

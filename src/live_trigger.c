@@ -379,8 +379,11 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 							  1, types, &latest_opt, NULL);
 	}
 
-	/* bursts are looked for around the new rows: not if none has a time */
-	if (!first_at_null && !last_at_null)
+	/*
+	 * bursts are looked for around the new rows: not if none has a time, nor
+	 * in a history import that did not ask for them
+	 */
+	if (!first_at_null && !last_at_null && live_bursts_wanted())
 	{
 		Interval   *window = DatumGetIntervalP(burst_window);
 		TimestampTz from = moved_by(DatumGetTimestampTz(first_at), window, -1);

@@ -9,9 +9,15 @@
  * may not do).  A restore is a superuser's session with check_function_bodies
  * off (as pg_dump scripts and pg_restore set it): any session may turn that
  * setting off, so for any other role it means nothing.
+ *
+ * A history import is a transaction that begin_history_import() (granted to
+ * administrators, and audited in history_imports) marked: no setting can
+ * mark one.  The mark is backend memory naming the top transaction, so it
+ * ends with that transaction, whatever way it ends.
  */
 #include "lead_scoring.h"
 
+#include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -31,4 +37,44 @@ Datum
 lead_scoring_loading_dump(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(!check_function_bodies && superuser_arg(GetOuterUserId()));
+}
+
+/* The transaction importing history in this backend, and whether it looks for bursts. */
+static FullTransactionId history_import_xact = {0};
+static bool history_import_finds_bursts = false;
+
+/* Whether the current transaction imports history. */
+bool
+importing_history(void)
+{
+	FullTransactionId current = GetTopFullTransactionIdIfAny();
+
+	return FullTransactionIdIsValid(history_import_xact) &&
+		FullTransactionIdIsValid(current) &&
+		FullTransactionIdEquals(history_import_xact, current);
+}
+
+/* Whether live scoring looks for bursts now: not while importing, unless asked. */
+bool
+live_bursts_wanted(void)
+{
+	return !importing_history() || history_import_finds_bursts;
+}
+
+/* mark_history_import(find_bursts): marks the current transaction as a history import. */
+PG_FUNCTION_INFO_V1(lead_scoring_mark_history_import);
+Datum
+lead_scoring_mark_history_import(PG_FUNCTION_ARGS)
+{
+	history_import_xact = GetTopFullTransactionId();
+	history_import_finds_bursts = PG_GETARG_BOOL(0);
+	PG_RETURN_VOID();
+}
+
+/* importing_history(): whether the current transaction imports history. */
+PG_FUNCTION_INFO_V1(lead_scoring_importing_history);
+Datum
+lead_scoring_importing_history(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(importing_history());
 }

@@ -278,6 +278,17 @@ as sec_nobody -c "CREATE TEMP TABLE mine (x int)" -c "ALTER TABLE mine ADD COLUM
 	|| { cat "$WORK/out" >&2; fail "a role without the schema cannot alter its own table"; }
 echo "   ok: a role with no lead_scoring role alters its own table and drops its own trigger"
 
+step "a history import turns handoffs off: only an administrator's, recorded, and no setting does it"
+refused "marketing begins a history import" sec_mkt "permission denied for function begin_history_import" "
+SELECT lead_scoring.begin_history_import()"
+refused "an administrator marks its transaction without the record" sec_admin "permission denied for function mark_history_import" "
+SELECT lead_scoring.mark_history_import(false)"
+as sec_admin -c "BEGIN" -c "SELECT lead_scoring.begin_history_import(note => 'security test')" -c "COMMIT" > /dev/null \
+	|| fail "an administrator cannot begin a history import"
+[ "$(q -c "SELECT started_by FROM lead_scoring.history_imports WHERE note = 'security test'")" = sec_admin ] \
+	|| fail "the history import is not recorded in the administrator's name"
+echo "   ok: marketing and a bare mark refused; the administrator's import recorded as sec_admin"
+
 step "what runs with the owner's rights and PUBLIC may execute"
 public=$(q -c "SELECT string_agg(p.oid::regprocedure::text, ', ') FROM pg_proc p
                 WHERE p.pronamespace = 'lead_scoring'::regnamespace AND (p.prosecdef OR p.prorettype IN ('trigger'::regtype, 'event_trigger'::regtype))

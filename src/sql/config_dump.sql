@@ -18,6 +18,7 @@ SELECT pg_catalog.pg_extension_config_dump('lead_scoring.outcomes', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_coefficients', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_caps', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.history_imports', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.tracked_tables',
   'WHERE activity_table <> ''lead_scoring.activities''::regclass');
 -- one call per statement: each call updates the same pg_extension row
@@ -33,3 +34,4 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('le
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.handoffs', 'handoff_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.grade_changes', 'change_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.training_runs', 'run_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.history_imports', 'import_id'), '');

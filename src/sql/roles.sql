@@ -53,6 +53,8 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.states_at_decision(jsonb),
   lead_scoring.states_at(jsonb, timestamptz, bigint[]),
   lead_scoring.score_before(bigint, timestamptz),
+  lead_scoring.mark_history_import(boolean),
+  lead_scoring.begin_history_import(boolean, text),
   lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
 FROM PUBLIC;
 
@@ -115,7 +117,8 @@ BEGIN
   GRANT lead_scoring_marketing, lead_scoring_sales TO lead_scoring_admin;
   GRANT EXECUTE ON FUNCTION lead_scoring.track(regclass, name, name, name, name),
                             lead_scoring.untrack(regclass),
-                            lead_scoring.reassign_claim(bigint, name, text) TO lead_scoring_admin;
+                            lead_scoring.reassign_claim(bigint, name, text),
+                            lead_scoring.begin_history_import(boolean, text) TO lead_scoring_admin;
 
   -- what earlier versions granted and this one does not: the owner's-rights
   -- functions that do these things check their callers themselves

@@ -355,6 +355,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 DECLARE
   handed bigint;
 BEGIN
+  IF lead_scoring.importing_history() THEN
+    RETURN 0;  -- the past is not handed off: begin_history_import()
+  END IF;
   IF lead_ids IS NOT NULL THEN
     -- sales-ready is a total at or above the lowest sales-ready min_score
     -- (check_grades keeps the sales-ready grades the best-ranked), which is
