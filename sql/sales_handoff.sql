@@ -164,6 +164,19 @@ SELECT lead_scoring.begin_history_import();
 \set VERBOSITY default
 ROLLBACK;
 SELECT count(*) AS imports_rolled_back FROM lead_scoring.history_imports WHERE note = 'rolled back';
+-- rolled back to before it (and its record), a savepoint's import is none:
+-- the transaction hands off again; kept by a released savepoint, it holds
+BEGIN;
+SAVEPOINT before_import;
+SELECT lead_scoring.begin_history_import(note => 'rolled back to a savepoint') > 0 AS began;
+ROLLBACK TO SAVEPOINT before_import;
+SELECT lead_scoring.importing_history() AS after_rollback_to_savepoint;
+SAVEPOINT kept;
+SELECT lead_scoring.begin_history_import(note => 'kept by a savepoint') > 0 AS began;
+RELEASE SAVEPOINT kept;
+SELECT lead_scoring.importing_history() AS after_release;
+COMMIT;
+SELECT note FROM lead_scoring.history_imports WHERE note LIKE '%savepoint' ORDER BY import_id;
 DELETE FROM lead_scoring.activities WHERE lead_id = 610;
 DELETE FROM lead_scoring.leads WHERE lead_id = 610;
 UPDATE lead_scoring.activities SET occurred_at = occurred_at + interval '1000 years' WHERE activity_type = 'webinar';

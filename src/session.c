@@ -39,9 +39,31 @@ lead_scoring_loading_dump(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(!check_function_bodies && superuser_arg(GetOuterUserId()));
 }
 
-/* The transaction importing history in this backend, and whether it looks for bursts. */
+/*
+ * The transaction importing history in this backend, whether it looks for
+ * bursts, and the subtransaction that marked it: rolled back to before the
+ * mark (and so before its record in history_imports), it is no import.
+ */
 static FullTransactionId history_import_xact = {0};
 static bool history_import_finds_bursts = false;
+static SubTransactionId history_import_subxact = InvalidSubTransactionId;
+static bool history_import_callback_registered = false;
+
+/* Follows the mark up on subcommit, and drops it when its subtransaction aborts. */
+static void
+history_import_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								SubTransactionId parentSubid, void *arg)
+{
+	if (mySubid != history_import_subxact)
+		return;
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		history_import_subxact = parentSubid;
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		history_import_xact = InvalidFullTransactionId;
+		history_import_subxact = InvalidSubTransactionId;
+	}
+}
 
 /* Whether the current transaction imports history. */
 bool
@@ -66,8 +88,14 @@ PG_FUNCTION_INFO_V1(lead_scoring_mark_history_import);
 Datum
 lead_scoring_mark_history_import(PG_FUNCTION_ARGS)
 {
+	if (!history_import_callback_registered)
+	{
+		RegisterSubXactCallback(history_import_subxact_callback, NULL);
+		history_import_callback_registered = true;
+	}
 	history_import_xact = GetTopFullTransactionId();
 	history_import_finds_bursts = PG_GETARG_BOOL(0);
+	history_import_subxact = GetCurrentSubTransactionId();
 	PG_RETURN_VOID();
 }
 
