@@ -187,6 +187,11 @@ SELECT leads, held_out_leads, test_from FROM lead_scoring.train_model('held', l2
 SELECT * FROM lead_scoring.train_model('held', min_support => 1, test_from => '2026-06-01');
 SELECT * FROM lead_scoring.train_model('held', held_out_share => 1);
 SELECT * FROM lead_scoring.train_model('held', min_support => 0);
+SELECT * FROM lead_scoring.train_model('held', l2 => NULL);
+SELECT * FROM lead_scoring.train_model('held', l2 => -1);
+SELECT * FROM lead_scoring.train_model('held', points_to_double_odds => NULL);
+SELECT * FROM lead_scoring.train_model('held', held_out_share => NULL);
+SELECT * FROM lead_scoring.train_model('held', seed => NULL);
 \set VERBOSITY default
 
 -- Near separation with a small penalty: a referral source that every won

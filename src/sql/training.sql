@@ -212,17 +212,24 @@ DECLARE
   -- the same leads' states under the draft, whose rule ids are its own
   draft_states lead_scoring.engagement_state[];
 BEGIN
-  IF NOT (points_to_double_odds > 0 AND points_to_double_odds < 'infinity') THEN
-    RAISE EXCEPTION 'points_to_double_odds must be a positive number, not %', points_to_double_odds
+  IF (points_to_double_odds > 0 AND points_to_double_odds < 'infinity') IS NOT TRUE THEN
+    RAISE EXCEPTION 'points_to_double_odds must be a positive number, not %', coalesce(points_to_double_odds::text, 'null')
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF NOT (held_out_share >= 0 AND held_out_share < 1) THEN
-    RAISE EXCEPTION 'held_out_share must be at least 0 and less than 1, not %', held_out_share
+  IF (l2 >= 0 AND l2 < 'infinity') IS NOT TRUE THEN
+    RAISE EXCEPTION 'l2 must be a finite number, zero or more, not %', coalesce(l2::text, 'null')
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF min_support IS NULL OR min_support < 1 THEN
+  IF (held_out_share >= 0 AND held_out_share < 1) IS NOT TRUE THEN
+    RAISE EXCEPTION 'held_out_share must be at least 0 and less than 1, not %', coalesce(held_out_share::text, 'null')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF (min_support >= 1) IS NOT TRUE THEN
     RAISE EXCEPTION 'min_support must be at least 1, not %', coalesce(min_support::text, 'null')
       USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF seed IS NULL THEN
+    RAISE EXCEPTION 'seed must be a number, not null' USING ERRCODE = 'invalid_parameter_value';
   END IF;
   SELECT * INTO base FROM lead_scoring.models m
    WHERE CASE WHEN base_model IS NULL THEN m.is_active ELSE m.name = base_model END;
