@@ -16,7 +16,7 @@ status=$?
 [ $status -ne 0 ] && [ -f regression.diffs ] && cat regression.diffs
 record $status "pg_regress suite (sql/, expected/)"
 
-for t in test/regress_clock_ahead.sh test/plpgsql_check.sh test/security.sh test/cancel.sh test/concurrency.sh test/dump_restore.sh test/handoff_notify.sh test/crash_recovery.sh test/upgrade.sh test/scale_out.sh test/train_vs_sklearn.sh; do
+for t in test/regress_clock_ahead.sh test/plpgsql_check.sh test/security.sh test/cancel.sh test/concurrency.sh test/dump_restore.sh test/handoff_notify.sh test/crash_recovery.sh test/upgrade.sh test/scale_out.sh test/train_vs_sklearn.sh test/train_realistic.sh; do
 	echo "== running $t"
 	sh "$t"
 	record $? "$t"
