@@ -12,7 +12,9 @@
 #     features, fitted on the same leads (1e-6);
 #   * every rule fewer than min_support (10) training leads matched has 0
 #     points, and the base model's caps bound on training leads (so the test
-#     shows the problem it guards against).
+#     shows the problem it guards against); it prints the largest points with
+#     neither the minimum support nor the bound on standard errors, and with
+#     the bound alone.
 #
 # Run inside a cluster: pg_virtualenv -t sh test/train_realistic.sh
 # LEADS=n changes the number of leads (default 20000); KEEP_DB=1 keeps the
@@ -120,6 +122,10 @@ SELECT 'rare', count(*), count(*) FILTER (WHERE points <> 0), coalesce(min(leads
 SELECT 'points', max(abs(points)), count(*) FROM lead_scoring.training_coefficients;
 SELECT 'caps', count(*) FILTER (WHERE leads_over_base_cap > 0), coalesce(max(leads_over_base_cap), 0)
   FROM lead_scoring.training_caps;
+-- per feature, in the fit's order: 1 if the run left it out for its support or its standard error
+SELECT 'left_out', array_to_string(array_agg((left_out IS NOT NULL AND left_out NOT LIKE 'no training lead%')::int
+                                            ORDER BY dimension DESC, base_rule_id), ' ')
+  FROM lead_scoring.training_coefficients WHERE run_id = 1;
 SQL
 # what the draft would rank with the base model's caps (as 1.3 wrote it), and
 # the largest points when every rule is learnt however few leads matched it
@@ -138,8 +144,12 @@ SELECT 'base_caps', lead_scoring.roc_auc(array_agg(lead_scoring.total_score(coal
                                         array_agg(s.won))
   FROM lead_scoring.models m, lead_scoring.states_at_decision(m.definition) s
  WHERE m.name = 'learnt with base caps' AND s.decided_at >= '$TEST_FROM';
-SELECT run_id AS every_rule_run FROM lead_scoring.train_model('every rule', test_from => '$TEST_FROM', min_support => 1) \\gset
+SELECT run_id AS every_rule_run FROM lead_scoring.train_model('every rule', test_from => '$TEST_FROM', min_support => 1,
+                                                                max_standard_error => 'infinity') \\gset
 SELECT 'unsupported', max(abs(points)) FROM lead_scoring.training_coefficients WHERE run_id = :every_rule_run;
+SELECT run_id AS bounded_run FROM lead_scoring.train_model('every rule', test_from => '$TEST_FROM', min_support => 1) \\gset
+SELECT 'bounded', max(abs(points)), count(*) FILTER (WHERE left_out LIKE 'its standard error%')
+  FROM lead_scoring.training_coefficients WHERE run_id = :bounded_run;
 SQL
 sed -i '/^t$/d' "$WORK/run.txt"
 q -c "\\copy (SELECT s.lead_id || ',' || s.won::int || ',' || (s.decided_at >= '$TEST_FROM')::int || ',' || array_to_string(lead_scoring.model_features(s.engagement, m.definition, s.attributes, s.decided_at), ',') FROM lead_scoring.models m, lead_scoring.states_at_decision(m.definition) s WHERE m.name = 'base' ORDER BY s.lead_id) TO '$WORK/features.csv'"
@@ -159,12 +169,14 @@ max_points, rules = runs["points"]
 caps_binding, most_capped = runs["caps"]
 (base_caps_held,) = runs["base_caps"]
 (unsupported_max,) = runs["unsupported"]
+bounded_max, bounded_left_out = runs["bounded"]
 data = np.loadtxt(f"{work}/features.csv", delimiter=",", dtype=np.float64, ndmin=2)
 y, test, x = data[:, 1].astype(int), data[:, 2] == 1, data[:, 3:]
 train = ~test
-# what train_model fits: features fewer than 10 training leads have are left out
+# what train_model fits: the features it left out (fewer than 10 training
+# leads, or a standard error above 2.5) are not in it
 support = (x[train] != 0).sum(axis=0)
-kept = support >= 10
+kept = np.array(runs["left_out"]) == 0
 xs = x[:, kept]
 mean, sd = xs[train].mean(axis=0), xs[train].std(axis=0)
 used = sd > 1e-12 * np.maximum(1.0, np.abs(mean))
@@ -182,7 +194,7 @@ check(abs(fit_held - sk_held) <= 1e-6, f"held-out AUC: fit {fit_held:.6f}, sklea
 check(abs(draft_held - fit_held) <= 0.005, f"the draft's held-out AUC {draft_held:.4f} is not within 0.005 of the fit's {fit_held:.4f}")
 check(rare > 0, "no rule had fewer than 10 training leads: the data does not test minimum support")
 check(rare_with_points == 0, f"{rare_with_points:.0f} rules fewer than 10 training leads matched got points")
-check(int(rare) == int((~kept).sum()), f"{rare:.0f} rules left out, sklearn's side left out {(~kept).sum()}")
+check(int(rare) == int((support < 10).sum()), f"{rare:.0f} rules left out for their support, {(support < 10).sum()} have fewer than 10 training leads")
 check(caps_binding > 0, "no cap of the base model bound: the data does not test the caps")
 check(base_caps_held < fit_held - 0.005,
       f"with the base model's caps the draft ranks held-out leads at {base_caps_held:.4f}, within 0.005 of the fit: the data does not test the caps")
@@ -191,7 +203,8 @@ print(f"   {leads:.0f} leads trained on, {held_out:.0f} held out; {rare:.0f} of 
       f"(on up to {most_capped:.0f} training leads)")
 print(f"   AUC in-sample: fit {fit_auc:.4f}, draft {draft_auc:.4f}; held out: fit {fit_held:.4f}, "
       f"sklearn {sk_held:.4f}, draft {draft_held:.4f}, the draft with the base model's caps {base_caps_held:.4f}")
-print(f"   with every rule learnt (min_support 1) the largest |points| would be {unsupported_max:.1f}")
+print(f"   the largest |points| with every rule learnt (min_support 1, no bound on the standard error) would be "
+      f"{unsupported_max:.1f}; with the bound alone {bounded_max:.1f} ({bounded_left_out:.0f} rules left out for it)")
 for f in failures:
     print("   disagreement:", f, file=sys.stderr)
 sys.exit(1 if failures else 0)

@@ -88,7 +88,8 @@ CREATE TABLE lead_scoring.training_runs (
   draft_auc       double precision,
   draft_log_loss  double precision,
   draft_held_out_auc double precision,
-  draft_held_out_log_loss double precision
+  draft_held_out_log_loss double precision,
+  max_standard_error double precision
 );
 COMMENT ON TABLE lead_scoring.training_runs IS 'Each training of a draft model on outcomes (lead_scoring.train_model), with its fit and how the draft scores, on the training leads and on the leads held out';
 COMMENT ON COLUMN lead_scoring.training_runs.run_id IS 'Training run identifier';
@@ -118,6 +119,7 @@ COMMENT ON COLUMN lead_scoring.training_runs.draft_auc IS 'AUC of the draft as t
 COMMENT ON COLUMN lead_scoring.training_runs.draft_log_loss IS 'Mean log-loss of the draft''s scores read as odds (intercept + score * ln 2 / points_to_double_odds) on the training leads';
 COMMENT ON COLUMN lead_scoring.training_runs.draft_held_out_auc IS 'AUC of the draft as the extension scores it, on the held-out leads: the figure to judge it by';
 COMMENT ON COLUMN lead_scoring.training_runs.draft_held_out_log_loss IS 'Mean log-loss of the draft''s scores on the held-out leads';
+COMMENT ON COLUMN lead_scoring.training_runs.max_standard_error IS 'A rule whose coefficient had a larger standard error (the data could not pin it down) was left out and the fit made again without it (training_coefficients.left_out)';
 
 CREATE TABLE lead_scoring.training_coefficients (
   run_id          bigint NOT NULL REFERENCES lead_scoring.training_runs ON DELETE CASCADE,
@@ -132,6 +134,7 @@ CREATE TABLE lead_scoring.training_coefficients (
   odds_ratio_high double precision,
   points          double precision NOT NULL,
   leads_with_feature bigint,
+  left_out        text,
   PRIMARY KEY (run_id, dimension, base_rule_id)
 );
 COMMENT ON TABLE lead_scoring.training_coefficients IS 'What each rule''s feature was learnt to be worth in a training run, and the points the draft gives it';
@@ -141,11 +144,12 @@ COMMENT ON COLUMN lead_scoring.training_coefficients.base_rule_id IS 'Rule of th
 COMMENT ON COLUMN lead_scoring.training_coefficients.draft_rule_id IS 'The same rule in the draft model';
 COMMENT ON COLUMN lead_scoring.training_coefficients.feature IS 'The rule''s description, or what it tests';
 COMMENT ON COLUMN lead_scoring.training_coefficients.coefficient IS 'Change in log-odds of winning per unit of the feature';
-COMMENT ON COLUMN lead_scoring.training_coefficients.standard_error IS 'Its standard error; empty if no lead differed on the feature or too few had it (the draft gives the rule 0 points)';
+COMMENT ON COLUMN lead_scoring.training_coefficients.standard_error IS 'Its standard error; empty if the rule was left out of the fit (left_out says why; the draft gives it 0 points)';
 COMMENT ON COLUMN lead_scoring.training_coefficients.odds_ratio IS 'exp(coefficient): how the odds of winning multiply per unit';
 COMMENT ON COLUMN lead_scoring.training_coefficients.odds_ratio_low IS 'Lower end of its 95% confidence interval';
 COMMENT ON COLUMN lead_scoring.training_coefficients.odds_ratio_high IS 'Upper end of its 95% confidence interval';
 COMMENT ON COLUMN lead_scoring.training_coefficients.points IS 'Points per unit in the draft: coefficient * points_to_double_odds / ln 2, rounded to 0.1';
+COMMENT ON COLUMN lead_scoring.training_coefficients.left_out IS 'Why the rule got 0 points, if it was left out of the fit: too few training leads matched it, its standard error was too large, or no lead differed on it';
 COMMENT ON COLUMN lead_scoring.training_coefficients.leads_with_feature IS 'Training leads whose feature was not 0 (matched the rule); fewer than the run''s min_support: left out of the fit, 0 points';
 
 CREATE TABLE lead_scoring.training_caps (
@@ -190,7 +194,8 @@ CREATE FUNCTION lead_scoring.train_model(draft_name text, base_model text DEFAUL
                                          held_out_share double precision DEFAULT 0,
                                          test_from timestamptz DEFAULT NULL,
                                          min_support integer DEFAULT 10,
-                                         seed bigint DEFAULT 0)
+                                         seed bigint DEFAULT 0,
+                                         max_standard_error double precision DEFAULT 2.5)
 RETURNS lead_scoring.training_runs
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
@@ -208,7 +213,10 @@ DECLARE
   wins boolean[];
   held boolean[];
   support bigint[];
-  leave_out boolean;
+  spread double precision[];  -- per feature: its standard deviation over the training leads
+  keep boolean[];         -- per feature: in the fit
+  uncertain boolean[];    -- per feature: left out for its standard error
+  worst bigint;
   -- the same leads' states under the draft, whose rule ids are its own
   draft_states lead_scoring.engagement_state[];
 BEGIN
@@ -230,6 +238,10 @@ BEGIN
   END IF;
   IF seed IS NULL THEN
     RAISE EXCEPTION 'seed must be a number, not null' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF (max_standard_error > 0) IS NOT TRUE THEN
+    RAISE EXCEPTION 'max_standard_error must be a positive number (or infinity), not %', coalesce(max_standard_error::text, 'null')
+      USING ERRCODE = 'invalid_parameter_value';
   END IF;
   SELECT * INTO base FROM lead_scoring.models m
    WHERE CASE WHEN base_model IS NULL THEN m.is_active ELSE m.name = base_model END;
@@ -270,25 +282,38 @@ BEGIN
 
   -- a rule too few training leads matched is left out: its feature is 0 for
   -- every lead, which the fit drops (coefficient 0, no standard error)
-  SELECT array_agg(t.n ORDER BY t.k) INTO support
-    FROM (SELECT f.k, count(*) FILTER (WHERE f.v <> 0) AS n
+  SELECT array_agg(t.n ORDER BY t.k), array_agg(t.sd ORDER BY t.k) INTO support, spread
+    FROM (SELECT f.k, count(*) FILTER (WHERE f.v <> 0) AS n, stddev_pop(f.v) AS sd
             FROM unnest(states, attrs, decided, held) x(state, attributes, decided_at, held_out),
                  unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
                    WITH ORDINALITY f(v, k)
            WHERE NOT x.held_out GROUP BY f.k) t;
-  leave_out := EXISTS (SELECT FROM unnest(support) n WHERE n < min_support);
+  keep := ARRAY(SELECT n >= min_support FROM unnest(support) WITH ORDINALITY u(n, k) ORDER BY k);
+  uncertain := array_fill(false, ARRAY[cardinality(support)]);
 
-  -- (x.f).* expands a column: the fit runs once, not once per field
-  SELECT (y.f).* INTO fit
-    FROM (SELECT lead_scoring.logistic_regression(array_agg(x.won ORDER BY x.i),
-                   array_agg(CASE WHEN leave_out THEN
-                               (SELECT array_agg(CASE WHEN support[f.k] >= min_support THEN f.v ELSE 0 END ORDER BY f.k)
-                                  FROM unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
-                                         WITH ORDINALITY f(v, k))
-                             ELSE lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at) END
-                             ORDER BY x.i), l2) AS f
-            FROM unnest(states, attrs, decided, wins, held) WITH ORDINALITY x(state, attributes, decided_at, won, held_out, i)
-           WHERE NOT x.held_out) y;
+  -- A rule whose coefficient the data cannot pin down (standard error above
+  -- max_standard_error: near separation with a small l2) is left out too, and
+  -- the fit made again without it, the one with the largest effect (its
+  -- coefficient times its spread) first: one such rule makes the others'
+  -- errors large too. Until every rule left is carried.
+  LOOP
+    -- (x.f).* expands a column: the fit runs once, not once per field
+    SELECT (y.f).* INTO fit
+      FROM (SELECT lead_scoring.logistic_regression(array_agg(x.won ORDER BY x.i),
+                     array_agg(CASE WHEN false = ANY (keep) THEN
+                                 (SELECT array_agg(CASE WHEN keep[f.k] THEN f.v ELSE 0 END ORDER BY f.k)
+                                    FROM unnest(lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at))
+                                           WITH ORDINALITY f(v, k))
+                               ELSE lead_scoring.model_features(x.state, base.definition, x.attributes, x.decided_at) END
+                               ORDER BY x.i), l2) AS f
+              FROM unnest(states, attrs, decided, wins, held) WITH ORDINALITY x(state, attributes, decided_at, won, held_out, i)
+             WHERE NOT x.held_out) y;
+    EXIT WHEN NOT EXISTS (SELECT FROM unnest(fit.standard_errors) e WHERE e > max_standard_error);
+    SELECT u.k INTO worst FROM unnest(fit.standard_errors, fit.coefficients, spread) WITH ORDINALITY u(se, c, sd, k)
+     WHERE u.se > max_standard_error ORDER BY abs(u.c * u.sd) DESC, u.k LIMIT 1;
+    keep[worst] := false;
+    uncertain[worst] := true;
+  END LOOP;
 
   IF replaced.model_id IS NOT NULL THEN
     DELETE FROM lead_scoring.models m WHERE m.model_id = replaced.model_id;
@@ -301,10 +326,10 @@ BEGIN
 
   INSERT INTO lead_scoring.training_runs (base_model_id, draft_model_id, leads, wins, l2, points_to_double_odds,
                                           intercept, intercept_standard_error, auc, log_loss, iterations, converged,
-                                          held_out_share, test_from, seed, min_support)
+                                          held_out_share, test_from, seed, min_support, max_standard_error)
   VALUES (base.model_id, draft_id, fit.leads, fit.wins, l2, points_to_double_odds, fit.intercept,
           fit.intercept_standard_error, fit.auc, fit.log_loss, fit.iterations, fit.converged,
-          held_out_share, test_from, seed, min_support)
+          held_out_share, test_from, seed, min_support, max_standard_error)
   RETURNING * INTO run;
 
   -- features come in rule_id order, activity rules first; copies keep that order
@@ -313,7 +338,10 @@ BEGIN
          fit.coefficients[f.i], fit.standard_errors[f.i], lead_scoring.odds(fit.coefficients[f.i]),
          lead_scoring.odds(fit.coefficients[f.i] - 1.959963984540054 * fit.standard_errors[f.i]),
          lead_scoring.odds(fit.coefficients[f.i] + 1.959963984540054 * fit.standard_errors[f.i]),
-         round((fit.coefficients[f.i] * scale)::numeric, 1), support[f.i]
+         round((fit.coefficients[f.i] * scale)::numeric, 1), support[f.i],
+         CASE WHEN support[f.i] < min_support THEN format('fewer than %s training leads matched it', min_support)
+              WHEN uncertain[f.i] THEN format('its standard error was above %s', max_standard_error)
+              WHEN fit.standard_errors[f.i] IS NULL THEN 'no training lead differed on it' END
     FROM (SELECT row_number() OVER (ORDER BY x.dimension DESC, x.base_rule_id) AS i, x.*
             FROM (SELECT 'engagement'::lead_scoring.score_dimension AS dimension, b.rule_id AS base_rule_id,
                          d.rule_id AS draft_rule_id,
@@ -412,5 +440,5 @@ BEGIN
   RETURN run;
 END
 $$;
-COMMENT ON FUNCTION lead_scoring.train_model(text, text, double precision, double precision, double precision, timestamptz, integer, bigint) IS
-  'Learns each rule''s worth from won, lost and disqualified leads, using only what happened before sales took them, and writes a draft model draft_name (replacing a draft of an earlier training of that name) with the base model''s rules and components, points = coefficient * points_to_double_odds / ln 2, 0 for a rule fewer than min_support training leads matched, and caps raised where the learnt points go past them (training_caps). Holds out the leads decided from test_from on, or a share drawn by seed, and reports how the fit and the draft rank them. Backtest it, then activate it';
+COMMENT ON FUNCTION lead_scoring.train_model(text, text, double precision, double precision, double precision, timestamptz, integer, bigint, double precision) IS
+  'Learns each rule''s worth from won, lost and disqualified leads, using only what happened before sales took them, and writes a draft model draft_name (replacing a draft of an earlier training of that name) with the base model''s rules and components, points = coefficient * points_to_double_odds / ln 2, 0 for a rule fewer than min_support training leads matched or whose standard error is above max_standard_error (the fit made again without it), and caps raised where the learnt points go past them (training_caps). Holds out the leads decided from test_from on, or a share drawn by seed, and reports how the fit and the draft rank them. Backtest it, then activate it';
