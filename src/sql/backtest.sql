@@ -12,16 +12,12 @@ BEGIN
     attrs AS (
       SELECT l.lead_id, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name, l.company, l.attributes) AS attributes
         FROM lead_scoring.leads l),
-    at_end AS (
-      SELECT x.lead_id, lead_scoring.score_activities($1, x.activity_type, x.occurred_at, x.properties) AS engagement
-        FROM acts x GROUP BY x.lead_id),
-    known AS (
-      SELECT lead_id FROM at_end
-      UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE l.created_at < $6),
+    -- the leads known before the period's end, as model_scores sees them
+    -- (states_at includes its instant; a microsecond before the end does not)
     end_grades AS (
-      SELECT lead_scoring.grade_index(lead_scoring.total_score(coalesce(lead_scoring.fit_score($1, t.attributes), 0),
+      SELECT lead_scoring.grade_index(lead_scoring.total_score(coalesce(lead_scoring.fit_score($1, e.attributes), 0),
                                                                e.engagement, $1, $6), $3) AS g
-        FROM known k LEFT JOIN at_end e USING (lead_id) LEFT JOIN attrs t USING (lead_id)),
+        FROM lead_scoring.states_at($1, $6 - interval '1 microsecond') e),
     running AS (
       SELECT x.lead_id, x.occurred_at,
              lead_scoring.score_activities($1, x.activity_type, x.occurred_at, x.properties)
