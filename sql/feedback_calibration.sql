@@ -94,6 +94,19 @@ SELECT grade, leads, won, disqualified, open, revenue FROM lead_scoring.conversi
 SELECT lead_id FROM lead_scoring.record_outcome(8, 'won', 300, closed_at => '2026-04-01', decided_at => '2026-04-02');
 \set VERBOSITY default
 SELECT lead_id, outcome, amount, decided_at FROM lead_scoring.outcomes WHERE lead_id = 8;
+-- scoring_health has no sales-ready claim to compare the cherry-picks with;
+-- with history it compares what the model says of the leads closed without
+-- handoff or claim. L9, imported (no handoff), a VP at a webinar on 2 March
+-- (50, an A), won; of the others L8 won and L6 did not: 100% against 50%.
+SELECT verdict FROM lead_scoring.scoring_health;
+BEGIN;
+SELECT lead_scoring.begin_history_import(note => 'L9') > 0 AS began;
+INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (9, 'lead9@example.com', '{"title": "VP"}');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (9, 'webinar', '2026-03-02');
+SELECT lead_id FROM lead_scoring.record_outcome(9, 'won', 100, closed_at => '2026-04-01', decided_at => '2026-03-10');
+COMMIT;
+SELECT lead_id, taken_by, grade, total_score FROM lead_scoring.lead_decisions WHERE lead_id = 9;
+SELECT verdict FROM lead_scoring.scoring_health;
 
 -- What helped: webinars (2 wins, 1,500, scored by a rule) and pricing (1 win,
 -- 2,000, which no rule scores: a candidate for one).

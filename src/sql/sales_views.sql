@@ -73,12 +73,28 @@ rates AS (
          count(*) FILTER (WHERE NOT cherry_pick AND outcome = 'won') AS ready_won,
          count(*) FILTER (WHERE cherry_pick) AS cherry_closed,
          count(*) FILTER (WHERE cherry_pick AND outcome = 'won') AS cherry_won
-    FROM closed)
+    FROM closed),
+-- without claims to go by (history imported), the leads closed without
+-- handoff or claim, graded by the active model at their decision
+history AS (
+  SELECT count(*) FILTER (WHERE g.sales_ready) AS ready_closed,
+         count(*) FILTER (WHERE g.sales_ready AND d.outcome = 'won') AS ready_won,
+         count(*) FILTER (WHERE NOT g.sales_ready) AS other_closed,
+         count(*) FILTER (WHERE NOT g.sales_ready AND d.outcome = 'won') AS other_won
+    FROM lead_scoring.lead_decisions d JOIN lead_scoring.grades g USING (grade)
+   WHERE d.taken_by = 'closed' AND d.outcome IS NOT NULL)
 SELECT ready_closed AS sales_ready_closed,
        round(ready_won::numeric / nullif(ready_closed, 0), 4) AS sales_ready_win_rate,
        cherry_closed AS cherry_picked_closed,
        round(cherry_won::numeric / nullif(cherry_closed, 0), 4) AS cherry_picked_win_rate,
-       CASE WHEN ready_closed = 0 OR cherry_closed = 0
+       CASE WHEN (ready_closed = 0 OR cherry_closed = 0)
+                 AND (SELECT h.ready_closed > 0 AND h.other_closed > 0 FROM history h)
+              THEN (SELECT format('not enough closed claims to compare yet; of the leads closed without handoff or claim, those the model grades sales-ready at their decision won %s%% and the others %s%%: %s',
+                                  round(100.0 * h.ready_won / h.ready_closed, 1), round(100.0 * h.other_won / h.other_closed, 1),
+                                  CASE WHEN h.ready_won::numeric / h.ready_closed > h.other_won::numeric / h.other_closed
+                                       THEN 'the model separates buyers' ELSE 'the scoring model needs refinement' END)
+                      FROM history h)
+            WHEN ready_closed = 0 OR cherry_closed = 0
               THEN 'not enough closed claims yet to compare sales-ready and cherry-picked leads'
             WHEN cherry_won::numeric / cherry_closed >= ready_won::numeric / ready_closed
               THEN format('cherry-picked leads convert at least as well as sales-ready ones (%s%% vs %s%%): the scoring model needs refinement',
@@ -87,7 +103,7 @@ SELECT ready_closed AS sales_ready_closed,
                         round(100.0 * ready_won / ready_closed, 1), round(100.0 * cherry_won / cherry_closed, 1))
        END AS verdict
   FROM rates;
-COMMENT ON VIEW lead_scoring.scoring_health IS 'Do cherry-picked leads convert as well as sales-ready ones? If so, the model needs refinement. From each lead''s first claim and its recorded outcome';
+COMMENT ON VIEW lead_scoring.scoring_health IS 'Do cherry-picked leads convert as well as sales-ready ones? If so, the model needs refinement. From each lead''s first claim and its recorded outcome; without claims to compare, from the leads closed without handoff or claim (imported history), sales-ready at their decision or not';
 COMMENT ON COLUMN lead_scoring.scoring_health.sales_ready_closed IS 'Leads claimed when sales-ready that have an outcome';
 COMMENT ON COLUMN lead_scoring.scoring_health.sales_ready_win_rate IS 'Share of them won';
 COMMENT ON COLUMN lead_scoring.scoring_health.cherry_picked_closed IS 'Leads cherry-picked that have an outcome';
