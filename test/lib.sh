@@ -61,3 +61,24 @@ stop_cluster() {
 		as_server "'$BINDIR/pg_ctl' -D '$WORK/$1' -m fast -w stop" >/dev/null 2>&1 || true
 	fi
 }
+
+# The set-up of the tests against scikit-learn (train_vs_sklearn.sh,
+# train_realistic.sh), which set DB and WORK first: Debian's python (for which
+# python3-sklearn is installed), q() on DB, and on exit DB and WORK dropped,
+# or kept with KEEP_DB=1.
+PYTHON=/usr/bin/python3
+sklearn_test_setup() {
+	export PGTZ=UTC
+	q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+	trap sklearn_test_cleanup EXIT
+	"$PYTHON" -c 'import numpy, sklearn' 2>/dev/null \
+		|| fail "$PYTHON cannot import sklearn: install Debian's python3-sklearn (test/install_deps.sh)"
+}
+sklearn_test_cleanup() {
+	if [ "${KEEP_DB:-0}" = 1 ]; then
+		echo "(KEEP_DB=1: database $DB and $WORK kept)"
+	else
+		dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+		rm -rf "$WORK"
+	fi
+}

@@ -25,24 +25,9 @@ cd "$(dirname "$0")/.."
 NAME=train_realistic
 DB=ls_train_realistic
 LEADS=${LEADS:-20000}
-PYTHON=/usr/bin/python3
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_train_realistic.XXXXXX")
 . test/lib.sh
-export PGTZ=UTC
-
-cleanup() {
-	if [ "${KEEP_DB:-0}" = 1 ]; then
-		echo "(KEEP_DB=1: database $DB and $WORK kept)"
-	else
-		dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
-
-"$PYTHON" -c 'import numpy, sklearn' 2>/dev/null \
-	|| fail "$PYTHON cannot import sklearn: install Debian's python3-sklearn (test/install_deps.sh)"
+sklearn_test_setup
 
 step "$LEADS leads: rare sources, skewed engagement, an interaction"
 start=$(now_ms)

@@ -28,24 +28,9 @@ NAME=train_vs_sklearn
 DB=ls_train_sklearn
 LEADS=${LEADS:-100000}
 L2=1
-PYTHON=/usr/bin/python3   # Debian's python, which python3-sklearn is installed for
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ls_train_sklearn.XXXXXX")
 . test/lib.sh
-export PGTZ=UTC
-
-cleanup() {
-	if [ "${KEEP_DB:-0}" = 1 ]; then
-		echo "(KEEP_DB=1: database $DB and $WORK kept)"
-	else
-		dropdb --if-exists "$DB" >/dev/null 2>&1 || true
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
-
-"$PYTHON" -c 'import numpy, sklearn' 2>/dev/null \
-	|| fail "$PYTHON cannot import sklearn: install Debian's python3-sklearn (test/install_deps.sh)"
+sklearn_test_setup
 
 step "$LEADS leads with activities and outcomes from a known logistic ground truth"
 start=$(now_ms)
