@@ -55,9 +55,9 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
   (26, 'model definition nested 10,000 deep', $$SELECT lead_scoring.check_model((repeat('{"components": ', 10000) || '[]' || repeat('}', 10000))::jsonb)$$),
   -- malformed state values
   (27, 'state that is not JSON', $$SELECT 'garbage'::lead_scoring.engagement_state$$),
-  (28, 'state with a negative amount', $$SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": -1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$),
+  (28, 'state with a negative amount', $$SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 1, "latest": "2026-01-01", "amount": -1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$),
   (29, 'state built for other rules', $$SELECT lead_scoring.engagement_score(engagement, '{"components": [], "activity_rules": []}', now()) FROM lead_scoring.lead_scores WHERE lead_id = 101$$),
-  (30, 'merging states of different rules', $$SELECT lead_scoring.merge_engagement(engagement, '{"fingerprint": "0000000000000001", "rules": []}') FROM lead_scoring.lead_scores WHERE lead_id = 101$$),
+  (30, 'merging states of different rules', $$SELECT lead_scoring.merge_engagement(engagement, '{"fingerprint": "0000000000000001", "counters": []}') FROM lead_scoring.lead_scores WHERE lead_id = 101$$),
   -- invalid patterns, conflicting grades
   (31, 'invalid fit pattern', $$INSERT INTO lead_scoring.fit_rules (model_id, component, attribute, test, pattern, points) SELECT model_id, 'title', 'title', 'matches', '[unclosed', 1 FROM lead_scoring.models WHERE name = 'live'$$),
   (32, 'invalid bogus-lead pattern', $$INSERT INTO lead_scoring.bogus_patterns (field, pattern) VALUES ('email', '*oops')$$),
@@ -73,7 +73,7 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
   (41, 'activity of an unknown lead', $$INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (987654, 'web_visit')$$),
   (42, 'setting of the wrong kind', $$UPDATE lead_scoring.settings SET value = 'often' WHERE name = 'cherry_pick_policy'$$),
   -- an amount above its count of activities scored -Infinity under negative points (test/fuzz/corpus/score/huge_amount)
-  (43, 'state whose amount exceeds its activities', $$SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$),
+  (43, 'state whose amount exceeds its activities', $$SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state$$),
   -- the C trigger checks how it was attached (track() attaches it right)
   (44, 'live-scoring trigger attached by hand, per row', $c$DO $d$ BEGIN
      CREATE TEMP TABLE misused (lead_id bigint, activity_type text, occurred_at timestamptz);

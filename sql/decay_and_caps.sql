@@ -118,13 +118,13 @@ SELECT e.as_of,
 SELECT bool_and(st::text::lead_scoring.engagement_state::text = st::text) AS text_round_trip FROM states;
 
 -- An empty state is well-formed; malformed states are refused with a clear error.
-SELECT '{"fingerprint": "0000000000000001", "rules": []}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "counters": []}'::lead_scoring.engagement_state;
 SELECT '{}'::lead_scoring.engagement_state;
 SELECT 'not json'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": "xyz", "rules": []}'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 2, "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}, {"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "infinity", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": -1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "xyz", "counters": []}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000002", "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}, {"counter": "0000000000000001", "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 1, "latest": "infinity", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 1, "latest": "2026-01-01", "amount": -1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
 
 -- A state evaluated with a model whose activity rules differ is refused, not misread.
 SELECT lead_scoring.engagement_score(st, '{"components": [], "activity_rules": []}', '2026-01-10')
@@ -140,10 +140,10 @@ SELECT lead_scoring.engagement_score(st, m.def, 'infinity') AS at_infinity,
   FROM states, m WHERE lead = 2;
 
 -- States are parsed strictly, and counts never overflow silently.
-SELECT '{"fingerprint": "0x00000000000001", "rules": []}'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": " 000000000000001", "rules": []}'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1.6, "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
-SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e400, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
-SELECT lead_scoring.merge_engagement(s, s) FROM (SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 9223372036854775807, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
-SELECT lead_scoring.merge_engagement(s, s) FROM (SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
-SELECT lead_scoring.activity_count(s) FROM (SELECT '{"fingerprint": "0000000000000001", "rules": [{"rule_id": 1, "activities": 9223372036854775807, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}, {"rule_id": 2, "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
+SELECT '{"fingerprint": "0x00000000000001", "counters": []}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": " 000000000000001", "counters": []}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "1.6", "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 1, "latest": "2026-01-01", "amount": 1e400, "half_life_seconds": 0}]}'::lead_scoring.engagement_state;
+SELECT lead_scoring.merge_engagement(s, s) FROM (SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 9223372036854775807, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
+SELECT lead_scoring.merge_engagement(s, s) FROM (SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 1, "latest": "2026-01-01", "amount": 1e308, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;
+SELECT lead_scoring.activity_count(s) FROM (SELECT '{"fingerprint": "0000000000000001", "counters": [{"counter": "0000000000000001", "activities": 9223372036854775807, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}, {"counter": "0000000000000002", "activities": 1, "latest": "2026-01-01", "amount": 1, "half_life_seconds": 0}]}'::lead_scoring.engagement_state AS s) x;

@@ -36,6 +36,56 @@ SELECT lead_id, grade, model FROM lead_scoring.lead_grades ORDER BY lead_id;
 ROLLBACK;
 SELECT * FROM public.live_mismatches();
 
+-- A change costs what changed. Scans of the activities and rows of
+-- lead_scores written in this transaction, since the last call.
+CREATE FUNCTION public.change_cost(OUT activity_scans bigint, OUT states_written bigint)
+LANGUAGE sql AS $$
+  SELECT (SELECT seq_scan + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables
+           WHERE relid = 'lead_scoring.activities'::regclass),
+         (SELECT n_tup_upd + n_tup_ins + n_tup_del FROM pg_stat_xact_user_tables
+           WHERE relid = 'lead_scoring.lead_scores'::regclass)
+$$;
+-- Moving a point or a cap reads no activity and writes no state; 103's
+-- web visit now counts 7 points instead of 5 (its grade follows at once).
+SELECT round((lead_scoring.lead_score(103, '2026-02-01')).engagement_score::numeric, 2) AS engagement_of_103;
+CREATE TEMP TABLE saved_rules AS SELECT rule_id, points, max_points FROM lead_scoring.activity_rules WHERE model_id = :live;
+BEGIN;
+SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
+UPDATE lead_scoring.activity_rules SET points = 7, max_points = 40 WHERE model_id = :live AND activity_type = 'web_visit';
+SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS states_written FROM public.change_cost();
+COMMIT;
+SELECT round((lead_scoring.lead_score(103, '2026-02-01')).engagement_score::numeric, 2) AS engagement_of_103;
+SELECT * FROM public.live_mismatches();
+-- A copy with new points (new rule ids, same counters) activates without
+-- reading an activity; only the fit scores its new title points change are written.
+SELECT lead_scoring.copy_model('live', 'live_copy');
+UPDATE lead_scoring.fit_rules SET points = points + 1 WHERE model_id = (SELECT model_id FROM lead_scoring.models WHERE name = 'live_copy');
+BEGIN;
+SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
+SELECT * FROM lead_scoring.activate_model('live_copy');
+SELECT activity_scans - :scans0 AS activity_scans,
+       states_written - :written0 = (SELECT count(*) FROM lead_scoring.lead_scores WHERE fit_score <> 0) AS only_fit_rows_written
+  FROM public.change_cost();
+COMMIT;
+SELECT * FROM public.live_mismatches();
+-- A rule that counts something new recounts its type only; the other
+-- counters of every state are kept, and the result equals a full recompute.
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points)
+SELECT model_id, 'web', 'demo_request', 3 FROM lead_scoring.models WHERE name = 'live_copy';
+SELECT * FROM public.live_mismatches();
+DELETE FROM lead_scoring.activity_rules
+ WHERE model_id = (SELECT model_id FROM lead_scoring.models WHERE name = 'live_copy') AND activity_type = 'demo_request';
+SELECT * FROM public.live_mismatches();
+SELECT * FROM lead_scoring.activate_model('live');
+-- back to the model the other tests expect
+DELETE FROM lead_scoring.models WHERE name = 'live_copy';
+UPDATE lead_scoring.activity_rules r SET points = s.points, max_points = s.max_points
+  FROM saved_rules s WHERE s.rule_id = r.rule_id;
+-- Under REPEATABLE READ a recount is refused, not made from a stale snapshot.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+UPDATE lead_scoring.activity_rules SET half_life = '61 days' WHERE model_id = :live AND activity_type = 'webinar';
+ROLLBACK;
+
 -- Hostile search_path: same-named objects in public hijack nothing.
 CREATE FUNCTION public.width_bucket(double precision, double precision[]) RETURNS integer
   LANGUAGE sql AS 'SELECT 1';

@@ -21,20 +21,20 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 	return context;
 }
 
-/* Does an activity's properties contain those the rule requires? */
+/* Does an activity's properties contain those the counter requires? */
 static bool
-properties_match(const ActivityRule *rule, Jsonb *properties)
+properties_match(const ActivityCounter *counter, Jsonb *properties)
 {
-	if (rule->properties == NULL)
+	if (counter->properties == NULL)
 		return true;
 	if (properties == NULL)
 		return false;
 	return DatumGetBool(DirectFunctionCall2(jsonb_contains,
 											JsonbPGetDatum(properties),
-											JsonbPGetDatum(rule->properties)));
+											JsonbPGetDatum(counter->properties)));
 }
 
-/* Count one activity under every rule it matches. */
+/* Count one activity under every counter it matches. */
 PG_FUNCTION_INFO_V1(score_activities_transfn);
 Datum
 score_activities_transfn(PG_FUNCTION_ARGS)
@@ -46,7 +46,7 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 	TimestampTz at;
 	Jsonb	   *properties = NULL;
 	int			first;
-	int			nrules;
+	int			ncounters;
 	bool		properties_read = false;
 
 	if (PG_ARGISNULL(1))
@@ -61,7 +61,7 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 
 		/*
 		 * Start small and let the entries grow: the average lead has
-		 * activities for a few rules only, and a hash aggregate keeps one
+		 * activities for a few counters only, and a hash aggregate keeps one
 		 * state per lead in work_mem.
 		 */
 		accum = palloc(sizeof(EngagementAccum));
@@ -73,27 +73,27 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("score_activities was given different models in one group")));
 
-	/* an activity without a type or time cannot match a rule */
+	/* an activity without a type or time cannot match a counter */
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_POINTER(accum);
 	type = PG_GETARG_TEXT_PP(2);
 	at = PG_GETARG_TIMESTAMPTZ(3);
 
-	nrules = find_activity_rules(model, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type), &first);
-	for (int i = first; i < first + nrules; i++)
+	ncounters = find_activity_counters(model, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type), &first);
+	for (int i = first; i < first + ncounters; i++)
 	{
-		const ActivityRule *rule = &model->activity_rules[i];
+		const ActivityCounter *counter = &model->counters[i];
 		MemoryContext old;
 
-		if (rule->properties != NULL && !properties_read)
+		if (counter->properties != NULL && !properties_read)
 		{
 			properties = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
 			properties_read = true;
 		}
-		if (!properties_match(rule, properties))
+		if (!properties_match(counter, properties))
 			continue;
 		old = MemoryContextSwitchTo(aggcontext);
-		accum_add_activity(accum, rule->rule_id, rule->half_life, at);
+		accum_add_activity(accum, counter->counter_id, counter->half_life, at);
 		MemoryContextSwitchTo(old);
 	}
 	PG_RETURN_POINTER(accum);

@@ -1,7 +1,8 @@
 /*
  * engagement_state.c
- *		The lead_scoring.engagement_state type: per activity rule, how many
- *		activities matched and their count decayed to the latest of them.
+ *		The lead_scoring.engagement_state type: per counter (what activity
+ *		rules count), how many activities matched and their count decayed to
+ *		the latest of them.
  *
  * Anchoring each rule's sum at its latest activity keeps every update O(1)
  * and every multiplication by a factor <= 1, so nothing overflows however
@@ -29,7 +30,7 @@ decay_factor(double half_life, TimestampTz from, TimestampTz to)
 	return exp2(-(((double) to - (double) from) / USECS_PER_SEC) / half_life);
 }
 
-/* An empty growable state with room for 'capacity' rules (at least 3). */
+/* An empty growable state with room for 'capacity' counters (at least 3). */
 void
 accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity)
 {
@@ -39,9 +40,9 @@ accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity)
 	accum->entries = palloc(sizeof(EngagementEntry) * accum->capacity);
 }
 
-/* The entry for rule_id, inserted (empty) in rule_id order if missing. */
+/* The entry for counter_id, inserted (empty) in counter_id order if missing. */
 static EngagementEntry *
-accum_entry(EngagementAccum *accum, int32 rule_id, double half_life)
+accum_entry(EngagementAccum *accum, uint64 counter_id, double half_life)
 {
 	int			lo = 0;
 	int			hi = accum->nentries;
@@ -51,12 +52,12 @@ accum_entry(EngagementAccum *accum, int32 rule_id, double half_life)
 	{
 		int			mid = lo + (hi - lo) / 2;
 
-		if (accum->entries[mid].rule_id < rule_id)
+		if (accum->entries[mid].counter_id < counter_id)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < accum->nentries && accum->entries[lo].rule_id == rule_id)
+	if (lo < accum->nentries && accum->entries[lo].counter_id == counter_id)
 		return &accum->entries[lo];
 
 	if (accum->nentries == accum->capacity)
@@ -70,7 +71,7 @@ accum_entry(EngagementAccum *accum, int32 rule_id, double half_life)
 	accum->nentries++;
 	e = &accum->entries[lo];
 	memset(e, 0, sizeof(EngagementEntry));
-	e->rule_id = rule_id;
+	e->counter_id = counter_id;
 	e->half_life = half_life;
 	e->latest = DT_NOBEGIN;
 	return e;
@@ -83,7 +84,8 @@ entry_add(EngagementEntry *e, int64 activities, TimestampTz latest, double amoun
 	if (pg_add_s64_overflow(e->activities, activities, &e->activities))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("engagement state overflow: rule %d counts too many activities", e->rule_id)));
+				 errmsg("engagement state overflow: counter %016llx counts too many activities",
+						(unsigned long long) e->counter_id)));
 	if (latest > e->latest)
 	{
 		e->amount = e->amount * decay_factor(e->half_life, e->latest, latest) + amount;
@@ -94,12 +96,13 @@ entry_add(EngagementEntry *e, int64 activities, TimestampTz latest, double amoun
 	if (isinf(e->amount))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("engagement state overflow: rule %d's amount is out of range", e->rule_id)));
+				 errmsg("engagement state overflow: counter %016llx's amount is out of range",
+						(unsigned long long) e->counter_id)));
 }
 
-/* Count one activity at 'at' for a rule. */
+/* Count one activity at 'at' for a counter. */
 void
-accum_add_activity(EngagementAccum *accum, int32 rule_id, double half_life,
+accum_add_activity(EngagementAccum *accum, uint64 counter_id, double half_life,
 				   TimestampTz at)
 {
 	if (TIMESTAMP_NOT_FINITE(at))
@@ -107,31 +110,31 @@ accum_add_activity(EngagementAccum *accum, int32 rule_id, double half_life,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("an activity's time must be finite, not %s",
 						TIMESTAMP_IS_NOBEGIN(at) ? "-infinity" : "infinity")));
-	entry_add(accum_entry(accum, rule_id, half_life), 1, at, 1.0);
+	entry_add(accum_entry(accum, counter_id, half_life), 1, at, 1.0);
 }
 
-/* Fold one rule's entry of another state into an accumulating state. */
+/* Fold one counter's entry of another state into an accumulating state. */
 void
 accum_merge_entry(EngagementAccum *accum, const EngagementEntry *entry)
 {
-	EngagementEntry *e = accum_entry(accum, entry->rule_id, entry->half_life);
+	EngagementEntry *e = accum_entry(accum, entry->counter_id, entry->half_life);
 
 	if (e->half_life != entry->half_life)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("cannot merge engagement states: rule %d decays differently in each",
-						entry->rule_id)));
+				 errmsg("cannot merge engagement states: counter %016llx decays differently in each",
+						(unsigned long long) entry->counter_id)));
 	entry_add(e, entry->activities, entry->latest, entry->amount);
 }
 
-/* Fold a whole state into an accumulating state built with the same rules. */
+/* Fold a whole state into an accumulating state built with the same counters. */
 void
 accum_merge_state(EngagementAccum *accum, const EngagementState *state)
 {
 	if (state->fingerprint != accum->fingerprint)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot merge engagement states built with different activity rules"),
+				 errmsg("cannot merge engagement states built with different activity counters"),
 				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
 	for (int i = 0; i < state->nentries; i++)
 		accum_merge_entry(accum, &state->entries[i]);
@@ -169,8 +172,8 @@ validate_engagement_state(const EngagementState *state, Size size)
 	{
 		const EngagementEntry *e = &state->entries[i];
 
-		if ((i > 0 && e->rule_id <= state->entries[i - 1].rule_id) ||
-			e->reserved != 0 || e->activities < 1 || TIMESTAMP_NOT_FINITE(e->latest) ||
+		if ((i > 0 && e->counter_id <= state->entries[i - 1].counter_id) ||
+			e->activities < 1 || TIMESTAMP_NOT_FINITE(e->latest) ||
 			!IS_VALID_TIMESTAMP(e->latest) ||
 			isnan(e->amount) || isinf(e->amount) || e->amount < 0 ||
 			e->amount > (double) e->activities ||
@@ -180,6 +183,28 @@ validate_engagement_state(const EngagementState *state, Size size)
 					 errmsg("invalid engagement state: entry %d is out of order or out of range",
 							i + 1)));
 	}
+}
+
+/* A state's entry for a counter, or NULL if it counted no activity there. */
+const EngagementEntry *
+find_entry(const EngagementState *state, uint64 counter_id)
+{
+	int			lo = 0;
+	int			hi = state->nentries - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		uint64		id = state->entries[mid].counter_id;
+
+		if (id == counter_id)
+			return &state->entries[mid];
+		if (id < counter_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
 }
 
 /* merge_engagement(a, b): the state of both sets of activities; NULL is empty. */
@@ -205,7 +230,7 @@ lead_scoring_merge_engagement(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(accum_to_state(&accum));
 }
 
-/* Latest activity counted in a state (NULL if none matched a rule). */
+/* Latest activity counted in a state (NULL if none matched a counter). */
 PG_FUNCTION_INFO_V1(lead_scoring_latest_activity_at);
 Datum
 lead_scoring_latest_activity_at(PG_FUNCTION_ARGS)
@@ -220,7 +245,7 @@ lead_scoring_latest_activity_at(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(latest);
 }
 
-/* Number of activities counted in a state (an activity matching two rules counts twice). */
+/* Number of activities counted in a state (an activity two counters count counts twice). */
 PG_FUNCTION_INFO_V1(lead_scoring_activity_count);
 Datum
 lead_scoring_activity_count(PG_FUNCTION_ARGS)
@@ -266,14 +291,15 @@ engagement_state_out(PG_FUNCTION_ARGS)
 	char		num[DOUBLE_SHORTEST_DECIMAL_LEN];
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "{\"fingerprint\": \"%016llx\", \"rules\": [",
+	appendStringInfo(&buf, "{\"fingerprint\": \"%016llx\", \"counters\": [",
 					 (unsigned long long) state->fingerprint);
 	for (int i = 0; i < state->nentries; i++)
 	{
 		const EngagementEntry *e = &state->entries[i];
 
-		appendStringInfo(&buf, "%s{\"rule_id\": %d, \"activities\": " INT64_FORMAT
-						 ", \"latest\": \"", i ? ", " : "", e->rule_id, e->activities);
+		appendStringInfo(&buf, "%s{\"counter\": \"%016llx\", \"activities\": " INT64_FORMAT
+						 ", \"latest\": \"", i ? ", " : "", (unsigned long long) e->counter_id,
+						 e->activities);
 		append_utc_timestamp(&buf, e->latest);
 		double_to_shortest_decimal_buf(e->amount, num);
 		appendStringInfo(&buf, "\", \"amount\": %s", num);
@@ -323,6 +349,23 @@ state_integer(JsonbContainer *object, const char *key, int64 min, int64 max)
 	return i;
 }
 
+/* 16 hex digits as a 64-bit id, or an error naming what it is. */
+static uint64
+parse_hex_id(JsonbValue *v, const char *what)
+{
+	char	   *hex = pnstrdup(v->val.string.val, v->val.string.len);
+	char	   *end;
+	uint64		id;
+
+	errno = 0;
+	id = strtoull(hex, &end, 16);
+	if (errno != 0 || *end != '\0' || strlen(hex) != 16 || strspn(hex, "0123456789abcdefABCDEF") != 16)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid engagement state: %s must be 16 hex digits", what)));
+	return id;
+}
+
 /* Text input: the JSON form engagement_state_out prints, validated. */
 PG_FUNCTION_INFO_V1(engagement_state_in);
 Datum
@@ -331,53 +374,46 @@ engagement_state_in(PG_FUNCTION_ARGS)
 	char	   *str = PG_GETARG_CSTRING(0);
 	Jsonb	   *json = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
 	JsonbValue *v;
-	JsonbContainer *rules;
+	JsonbContainer *counters;
 	EngagementState *state;
-	char	   *hex;
-	char	   *end;
+	uint64		fingerprint;
 	int			n;
 
 	if (!JsonContainerIsObject(&json->root))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid engagement state: not a JSON object")));
-	v = state_member(&json->root, "fingerprint", jbvString);
-	hex = pnstrdup(v->val.string.val, v->val.string.len);
-	v = state_member(&json->root, "rules", jbvBinary);
-	rules = v->val.binary.data;
-	if (!JsonContainerIsArray(rules))
+	fingerprint = parse_hex_id(state_member(&json->root, "fingerprint", jbvString), "fingerprint");
+	v = state_member(&json->root, "counters", jbvBinary);
+	counters = v->val.binary.data;
+	if (!JsonContainerIsArray(counters))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid engagement state: \"rules\" must be an array")));
-	n = JsonContainerSize(rules);
+				 errmsg("invalid engagement state: \"counters\" must be an array")));
+	n = JsonContainerSize(counters);
 	state = palloc0(ENGAGEMENT_STATE_SIZE(n));
 	SET_VARSIZE(state, ENGAGEMENT_STATE_SIZE(n));
 	state->nentries = n;
-	errno = 0;
-	state->fingerprint = strtoull(hex, &end, 16);
-	if (errno != 0 || *end != '\0' || strlen(hex) != 16 || strspn(hex, "0123456789abcdefABCDEF") != 16)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid engagement state: fingerprint must be 16 hex digits")));
+	state->fingerprint = fingerprint;
 	for (int i = 0; i < n; i++)
 	{
-		JsonbValue *r = getIthJsonbValueFromContainer(rules, i);
+		JsonbValue *c = getIthJsonbValueFromContainer(counters, i);
 		EngagementEntry *e = &state->entries[i];
 		JsonbValue *latest;
 
-		if (r->type != jbvBinary || !JsonContainerIsObject(r->val.binary.data))
+		if (c->type != jbvBinary || !JsonContainerIsObject(c->val.binary.data))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid engagement state: each rule must be an object")));
-		e->rule_id = (int32) state_integer(r->val.binary.data, "rule_id", PG_INT32_MIN, PG_INT32_MAX);
-		e->activities = state_integer(r->val.binary.data, "activities", 1, PG_INT64_MAX);
-		latest = state_member(r->val.binary.data, "latest", jbvString);
+					 errmsg("invalid engagement state: each counter must be an object")));
+		e->counter_id = parse_hex_id(state_member(c->val.binary.data, "counter", jbvString), "counter");
+		e->activities = state_integer(c->val.binary.data, "activities", 1, PG_INT64_MAX);
+		latest = state_member(c->val.binary.data, "latest", jbvString);
 		e->latest = DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in,
 															CStringGetDatum(pnstrdup(latest->val.string.val, latest->val.string.len)),
 															ObjectIdGetDatum(InvalidOid),
 															Int32GetDatum(-1)));
-		e->amount = state_number(r->val.binary.data, "amount");
-		e->half_life = state_number(r->val.binary.data, "half_life_seconds");
+		e->amount = state_number(c->val.binary.data, "amount");
+		e->half_life = state_number(c->val.binary.data, "half_life_seconds");
 	}
 	validate_engagement_state(state, VARSIZE(state));
 	PG_RETURN_POINTER(state);
@@ -398,7 +434,7 @@ engagement_state_send(PG_FUNCTION_ARGS)
 	{
 		const EngagementEntry *e = &state->entries[i];
 
-		pq_sendint32(&buf, e->rule_id);
+		pq_sendint64(&buf, (int64) e->counter_id);
 		pq_sendint64(&buf, e->activities);
 		pq_sendint64(&buf, e->latest);
 		pq_sendfloat8(&buf, e->amount);
@@ -415,7 +451,7 @@ engagement_state_recv(PG_FUNCTION_ARGS)
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
 	int32		n = pq_getmsgint(buf, 4);
 	EngagementState *state;
-	const int	wire_entry_size = 4 + 8 + 8 + 8 + 8;
+	const int	wire_entry_size = 8 + 8 + 8 + 8 + 8;
 
 	if (n < 0 || n > (buf->len - buf->cursor) / wire_entry_size)
 		ereport(ERROR,
@@ -430,7 +466,7 @@ engagement_state_recv(PG_FUNCTION_ARGS)
 	{
 		EngagementEntry *e = &state->entries[i];
 
-		e->rule_id = pq_getmsgint(buf, 4);
+		e->counter_id = (uint64) pq_getmsgint64(buf);
 		e->activities = pq_getmsgint64(buf);
 		e->latest = pq_getmsgint64(buf);
 		e->amount = pq_getmsgfloat8(buf);

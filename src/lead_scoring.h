@@ -29,7 +29,22 @@ typedef struct ModelComponent
 	double		max_points;
 } ModelComponent;
 
-/* Points for each activity of a type (optionally with matching properties). */
+/*
+ * What an activity rule counts: the activities of a type (with matching
+ * properties), decayed at a half-life.  Its id is a hash of exactly that, so
+ * rules of any model that match the same activities share one counter, and a
+ * lead's state stays valid for every model with the same counters.
+ */
+typedef struct ActivityCounter
+{
+	uint64		counter_id;
+	char	   *activity_type;
+	int			activity_type_len;
+	Jsonb	   *properties;		/* required properties, or NULL */
+	double		half_life;		/* seconds; 0 means no decay */
+} ActivityCounter;
+
+/* Points for each activity a counter counts. */
 typedef struct ActivityRule
 {
 	int32		rule_id;
@@ -41,6 +56,7 @@ typedef struct ActivityRule
 	double		half_life;		/* seconds; 0 means no decay */
 	bool		has_cap;
 	double		max_points;
+	uint64		counter_id;		/* its counter's id */
 } ActivityRule;
 
 typedef enum FitTest
@@ -71,8 +87,8 @@ typedef struct FitRule
 } FitRule;
 
 /*
- * A model parsed from its jsonb definition.  Activity rules are sorted by
- * activity type so the rules of one activity are found by binary search.
+ * A model parsed from its jsonb definition.  Activity rules and counters are
+ * sorted by activity type so those of one activity are found by binary search.
  */
 typedef struct ScoringModel
 {
@@ -84,26 +100,28 @@ typedef struct ScoringModel
 	int			nactivity_rules;
 	ActivityRule *activity_rules;
 	int		   *rules_by_id;	/* indexes of activity_rules, by rule_id */
+	int			ncounters;
+	ActivityCounter *counters;	/* distinct, by activity type then counter_id */
+	uint64	   *counter_ids;	/* their ids, in order */
 	int			nfit_rules;
 	FitRule    *fit_rules;
 	int		   *fit_rules_by_id;	/* indexes of fit_rules, by rule_id */
 } ScoringModel;
 
 /*
- * One activity rule's share of a lead's engagement: the number of matching
- * activities, decayed by the rule's half-life to the latest of them.
+ * One counter's share of a lead's engagement: the number of matching
+ * activities, decayed by the counter's half-life to the latest of them.
  */
 typedef struct EngagementEntry
 {
-	int32		rule_id;
-	int32		reserved;		/* zero; keeps the layout 8-byte aligned */
+	uint64		counter_id;
 	int64		activities;
 	TimestampTz latest;
 	double		amount;			/* sum of 2^-((latest - t) / half_life) */
 	double		half_life;		/* seconds; 0 means no decay */
 } EngagementEntry;
 
-/* The lead_scoring.engagement_state type: entries sorted by rule_id. */
+/* The lead_scoring.engagement_state type: entries sorted by counter_id. */
 typedef struct EngagementState
 {
 	int32		vl_len_;
@@ -133,18 +151,19 @@ extern bool numeric_to_int64(Numeric num, int64 *result);
 /* model.c */
 extern ScoringModel *scoring_model_from_datum(Datum definition, FmgrInfo *flinfo);
 extern ScoringModel *parse_scoring_model(Jsonb *definition);
-extern int	find_activity_rules(const ScoringModel *model, const char *type, int len,
-								int *first);
-extern const ActivityRule *find_rule_by_id(const ScoringModel *model, int32 rule_id);
+extern int	find_activity_counters(const ScoringModel *model, const char *type, int len,
+								   int *first);
+extern bool model_has_counter(const ScoringModel *model, uint64 counter_id);
 
 /* engagement_state.c */
 extern void accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity);
-extern void accum_add_activity(EngagementAccum *accum, int32 rule_id,
+extern void accum_add_activity(EngagementAccum *accum, uint64 counter_id,
 							   double half_life, TimestampTz at);
 extern void accum_merge_entry(EngagementAccum *accum, const EngagementEntry *entry);
 extern void accum_merge_state(EngagementAccum *accum, const EngagementState *state);
 extern EngagementState *accum_to_state(const EngagementAccum *accum);
 extern void validate_engagement_state(const EngagementState *state, Size size);
+extern const EngagementEntry *find_entry(const EngagementState *state, uint64 counter_id);
 extern double decay_factor(double half_life, TimestampTz from, TimestampTz to);
 
 /* tracked_tables.c: the lead, type, time and properties columns */

@@ -508,30 +508,122 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 							model->fit_rules[model->fit_rules_by_id[i]].rule_id)));
 }
 
+/* Order counter ids (unsigned). */
+static int
+compare_counter_ids(const void *a, const void *b)
+{
+	uint64		ia = *(const uint64 *) a;
+	uint64		ib = *(const uint64 *) b;
+
+	return (ia > ib) - (ia < ib);
+}
+
+/* The id of what a rule counts: a hash of its type, properties and half-life. */
+static uint64
+counter_id_of(const ActivityRule *rule)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) rule->activity_type,
+										rule->activity_type_len, 1);
+
+	h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->half_life,
+											  sizeof(double), 2));
+	if (rule->properties)
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) VARDATA(rule->properties),
+												  VARSIZE(rule->properties) - VARHDRSZ, 3));
+	return h;
+}
+
+/* Order counters by activity type, then id. */
+static int
+compare_counters(const void *a, const void *b)
+{
+	const ActivityCounter *ca = a;
+	const ActivityCounter *cb = b;
+	int			cmp = memcmp(ca->activity_type, cb->activity_type,
+							 Min(ca->activity_type_len, cb->activity_type_len));
+
+	if (cmp != 0)
+		return cmp;
+	if (ca->activity_type_len != cb->activity_type_len)
+		return ca->activity_type_len < cb->activity_type_len ? -1 : 1;
+	return (ca->counter_id > cb->counter_id) - (ca->counter_id < cb->counter_id);
+}
+
 /*
- * The fingerprint covers what the engagement state depends on: which rules
- * exist, what they match and how they decay.  Points and caps are applied
- * when a state is evaluated, so changing them needs no recount.
+ * The model's distinct counters, each rule given its counter's id.  Two
+ * counters with one id would be the same hash of different rules: a 64-bit
+ * collision, refused rather than mixed.
+ */
+static void
+collect_counters(ScoringModel *model)
+{
+	model->counters = palloc0(sizeof(ActivityCounter) * Max(model->nactivity_rules, 1));
+	for (int i = 0; i < model->nactivity_rules; i++)
+	{
+		ActivityRule *rule = &model->activity_rules[i];
+		ActivityCounter *c = &model->counters[model->ncounters];
+
+		rule->counter_id = counter_id_of(rule);
+		c->counter_id = rule->counter_id;
+		c->activity_type = rule->activity_type;
+		c->activity_type_len = rule->activity_type_len;
+		c->properties = rule->properties;
+		c->half_life = rule->half_life;
+		model->ncounters++;
+	}
+	qsort(model->counters, model->ncounters, sizeof(ActivityCounter), compare_counters);
+	if (model->ncounters > 0)
+	{
+		int			kept = 1;
+
+		for (int i = 1; i < model->ncounters; i++)
+		{
+			ActivityCounter *prev = &model->counters[kept - 1];
+			ActivityCounter *c = &model->counters[i];
+
+			if (c->counter_id != prev->counter_id || c->activity_type_len != prev->activity_type_len ||
+				memcmp(c->activity_type, prev->activity_type, c->activity_type_len) != 0)
+				model->counters[kept++] = *c;
+			else if (c->half_life != prev->half_life ||
+					 (c->properties == NULL) != (prev->properties == NULL) ||
+					 (c->properties != NULL &&
+					  (VARSIZE(c->properties) != VARSIZE(prev->properties) ||
+					   memcmp(c->properties, prev->properties, VARSIZE(c->properties)) != 0)))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("two activity rules of type \"%s\" hash alike though they count differently",
+								pnstrdup(c->activity_type, c->activity_type_len)),
+						 errhint("Change one rule's properties, for example by adding a key that every activity has.")));
+		}
+		model->ncounters = kept;
+	}
+	/* the ids in order; the same id under two types is a collision too */
+	model->counter_ids = palloc(sizeof(uint64) * Max(model->ncounters, 1));
+	for (int i = 0; i < model->ncounters; i++)
+		model->counter_ids[i] = model->counters[i].counter_id;
+	qsort(model->counter_ids, model->ncounters, sizeof(uint64), compare_counter_ids);
+	for (int i = 1; i < model->ncounters; i++)
+		if (model->counter_ids[i] == model->counter_ids[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("two activity rules of different types hash alike"),
+					 errhint("Change one rule's properties, for example by adding a key that every activity has.")));
+}
+
+/*
+ * The fingerprint covers what the engagement state depends on: which
+ * counters it counts.  Rule ids, points, caps and components are applied when
+ * a state is evaluated, so a model that differs only in them (a copy, a
+ * trained draft, a point moved) needs no recount.
  */
 static uint64
 compute_fingerprint(const ScoringModel *model)
 {
-	uint64		h = 0x6c656164;
+	uint64		h = 0x636f756e74657273;
 
-	for (int i = 0; i < model->nactivity_rules; i++)
-	{
-		const ActivityRule *rule = &model->activity_rules[model->rules_by_id[i]];
-
-		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->rule_id,
-												  sizeof(int32), 0));
-		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) rule->activity_type,
-												  rule->activity_type_len, 1));
-		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->half_life,
-												  sizeof(double), 2));
-		if (rule->properties)
-			h = hash_combine64(h, hash_bytes_extended((const unsigned char *) VARDATA(rule->properties),
-													  VARSIZE(rule->properties) - VARHDRSZ, 3));
-	}
+	for (int i = 0; i < model->ncounters; i++)
+		h = hash_combine64(h, hash_bytes_uint32_extended((uint32) model->counter_ids[i],
+														 model->counter_ids[i] >> 32));
 	return h;
 }
 
@@ -553,6 +645,7 @@ parse_scoring_model(Jsonb *definition)
 	parse_components(model, root);
 	parse_activity_rules(model, root);
 	parse_fit_rules(model, root);
+	collect_counters(model);
 	model->fingerprint = compute_fingerprint(model);
 	return model;
 }
@@ -648,56 +741,42 @@ scoring_model_from_datum(Datum datum, FmgrInfo *flinfo)
 	return cache->model;
 }
 
-/* Number of rules for an activity type; *first is the index of the first. */
+/* Number of counters of an activity type; *first is the index of the first. */
 int
-find_activity_rules(const ScoringModel *model, const char *type, int len, int *first)
+find_activity_counters(const ScoringModel *model, const char *type, int len, int *first)
 {
 	int			lo = 0;
-	int			hi = model->nactivity_rules;
+	int			hi = model->ncounters;
 	int			count = 0;
 
-	/* lower bound of (type) in the sorted rules */
+	/* lower bound of (type) in the sorted counters */
 	while (lo < hi)
 	{
 		int			mid = lo + (hi - lo) / 2;
-		const ActivityRule *r = &model->activity_rules[mid];
-		int			cmp = memcmp(r->activity_type, type, Min(r->activity_type_len, len));
+		const ActivityCounter *c = &model->counters[mid];
+		int			cmp = memcmp(c->activity_type, type, Min(c->activity_type_len, len));
 
 		if (cmp == 0)
-			cmp = (r->activity_type_len > len) - (r->activity_type_len < len);
+			cmp = (c->activity_type_len > len) - (c->activity_type_len < len);
 		if (cmp < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	*first = lo;
-	while (lo + count < model->nactivity_rules &&
-		   model->activity_rules[lo + count].activity_type_len == len &&
-		   memcmp(model->activity_rules[lo + count].activity_type, type, len) == 0)
+	while (lo + count < model->ncounters &&
+		   model->counters[lo + count].activity_type_len == len &&
+		   memcmp(model->counters[lo + count].activity_type, type, len) == 0)
 		count++;
 	return count;
 }
 
-/* The activity rule with this id, or NULL. */
-const ActivityRule *
-find_rule_by_id(const ScoringModel *model, int32 rule_id)
+/* Does the model count this counter? */
+bool
+model_has_counter(const ScoringModel *model, uint64 counter_id)
 {
-	int			lo = 0;
-	int			hi = model->nactivity_rules - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		const ActivityRule *r = &model->activity_rules[model->rules_by_id[mid]];
-
-		if (r->rule_id == rule_id)
-			return r;
-		if (r->rule_id < rule_id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
+	return bsearch(&counter_id, model->counter_ids, model->ncounters, sizeof(uint64),
+				   compare_counter_ids) != NULL;
 }
 
 /* check_model(jsonb): the definition itself if valid, else an error. */

@@ -80,7 +80,7 @@ evaluation_instant(const EngagementState *state, TimestampTz as_of)
 	return at;
 }
 
-/* An error unless the state was built with the model's activity rules. */
+/* An error unless the state was built with the model's counters. */
 void
 check_state_matches_model(const EngagementState *state, const ScoringModel *model)
 {
@@ -94,33 +94,37 @@ check_state_matches_model(const EngagementState *state, const ScoringModel *mode
 				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
 }
 
-/* The engagement contributions of a state at as_of; returns the score. */
+/*
+ * The engagement contributions of a state at as_of, one per rule whose
+ * counter counted activities, in rule_id order; returns the score.
+ */
 static double
 evaluate_engagement(const EngagementState *state, const ScoringModel *model,
-					TimestampTz as_of, Contribution *parts)
+					TimestampTz as_of, Contribution *parts, int *nparts)
 {
 	TimestampTz at = evaluation_instant(state, as_of);
 
 	check_state_matches_model(state, model);
-	for (int i = 0; i < state->nentries; i++)
+	*nparts = 0;
+	if (state->nentries == 0)
+		return 0;
+	for (int i = 0; i < model->nactivity_rules; i++)
 	{
-		const EngagementEntry *e = &state->entries[i];
-		const ActivityRule *rule = find_rule_by_id(model, e->rule_id);
-		Contribution *p = &parts[i];
+		const ActivityRule *rule = &model->activity_rules[model->rules_by_id[i]];
+		const EngagementEntry *e = find_entry(state, rule->counter_id);
+		Contribution *p;
 
-		if (rule == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("engagement state counts rule %d, which model %d does not have",
-							e->rule_id, model->model_id)));
-		p->rule_id = e->rule_id;
+		if (e == NULL)
+			continue;
+		p = &parts[(*nparts)++];
+		p->rule_id = rule->rule_id;
 		p->component = rule->component;
 		p->activities = e->activities;
 		p->latest = e->latest;
 		p->before_caps = e->amount * decay_factor(e->half_life, e->latest, at) * rule->points;
 		p->after_rule_cap = clamp_to_cap(p->before_caps, rule->has_cap, rule->max_points);
 	}
-	return apply_component_caps(model, parts, state->nentries);
+	return apply_component_caps(model, parts, *nparts);
 }
 
 /* engagement_score(state, model, as_of): the capped, decayed engagement score. */
@@ -131,8 +135,9 @@ lead_scoring_engagement_score(PG_FUNCTION_ARGS)
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
 	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
-	Contribution *parts = palloc(sizeof(Contribution) * Max(state->nentries, 1));
-	double		score = evaluate_engagement(state, model, as_of, parts);
+	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nactivity_rules, 1));
+	int			nparts;
+	double		score = evaluate_engagement(state, model, as_of, parts, &nparts);
 
 	pfree(parts);
 	PG_RETURN_FLOAT8(score);
@@ -147,11 +152,12 @@ lead_scoring_engagement_breakdown(PG_FUNCTION_ARGS)
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
 	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
-	Contribution *parts = palloc(sizeof(Contribution) * Max(state->nentries, 1));
+	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nactivity_rules, 1));
+	int			nparts;
 
 	InitMaterializedSRF(fcinfo, 0);
-	(void) evaluate_engagement(state, model, as_of, parts);
-	for (int i = 0; i < state->nentries; i++)
+	(void) evaluate_engagement(state, model, as_of, parts, &nparts);
+	for (int i = 0; i < nparts; i++)
 	{
 		Datum		values[7];
 		bool		nulls[7] = {0};
@@ -370,20 +376,13 @@ lead_scoring_model_features(PG_FUNCTION_ARGS)
 	{
 		TimestampTz at = evaluation_instant(state, as_of);
 
-		int			k = 0;
-
-		/* entries and rules_by_id are both in rule_id order: walk them together */
-		for (int i = 0; i < state->nentries; i++)
+		for (int i = 0; i < model->nactivity_rules; i++)
 		{
-			const EngagementEntry *e = &state->entries[i];
+			const EngagementEntry *e =
+				find_entry(state, model->activity_rules[model->rules_by_id[i]].counter_id);
 
-			while (k < model->nactivity_rules &&
-				   model->activity_rules[model->rules_by_id[k]].rule_id < e->rule_id)
-				k++;
-			if (k < model->nactivity_rules &&
-				model->activity_rules[model->rules_by_id[k]].rule_id == e->rule_id)
-				values[k] = Float8GetDatum(e->amount *
-										   decay_factor(e->half_life, e->latest, at));
+			if (e != NULL)
+				values[i] = Float8GetDatum(e->amount * decay_factor(e->half_life, e->latest, at));
 		}
 	}
 

@@ -29,6 +29,8 @@ CREATE TABLE lead_scoring.activities (
   recorded_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ON lead_scoring.activities (lead_id, occurred_at);
+-- a change of the rules of one type recounts that type's activities only
+CREATE INDEX ON lead_scoring.activities (activity_type);
 COMMENT ON TABLE lead_scoring.activities IS 'What leads did. Inserting activities updates their leads'' engagement in the same transaction';
 COMMENT ON COLUMN lead_scoring.activities.activity_id IS 'Activity identifier';
 COMMENT ON COLUMN lead_scoring.activities.lead_id IS 'Lead who did it';

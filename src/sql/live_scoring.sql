@@ -106,9 +106,9 @@ COMMENT ON FUNCTION lead_scoring.score_inserted_activities() IS
   'Trigger (AFTER INSERT, per statement; arguments: the lead, type, time and properties columns): adds the inserted activities to their leads'' engagement, applies opt-outs, finds bursts and hands off leads that became sales-ready';
 
 -- Recompute the engagement of some leads (all if lead_ids is null) from every
--- tracked table. Only states that change are written: a TRUNCATE of a
--- partitioned table fires on the table and on each partition, and all but
--- the first find nothing left to change.
+-- tracked table. For all leads, only states that change are written: a
+-- TRUNCATE of a partitioned table fires on the table and on each partition,
+-- and all but the first find nothing left to change.
 CREATE FUNCTION lead_scoring.recompute_engagement(lead_ids bigint[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
@@ -134,7 +134,10 @@ BEGIN
              handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
         FROM lead_scoring.lead_scores t LEFT JOIN fresh USING (lead_id)
        WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))
-         AND lead_scoring.engagement_state_send(t.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(fresh.engagement)
+         -- the leads asked for are written even if unchanged, so that a
+         -- rescore running meanwhile sees their rows change (rescore_from)
+         AND ($1 IS NOT NULL
+              OR lead_scoring.engagement_state_send(t.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(fresh.engagement))
       RETURNING s.lead_id)
     SELECT array_agg(lead_id) FROM written$q$,
     lead_scoring.activity_sources_sql())

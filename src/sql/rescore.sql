@@ -55,17 +55,32 @@ $$;
 COMMENT ON FUNCTION lead_scoring.check_model_tables(integer, jsonb) IS
   'Refuses a model whose definition holds rules its tables do not (an incomplete restore), before anything compiles it anew and drops them';
 
--- Rebuild every lead's state under the active model and report grade changes.
--- previous_definition is what the states were built with, to grade "before".
-CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb,
+-- Bring every lead's stored state to the active model and report grade
+-- changes; previous_definition is what the states were built with (to grade
+-- "before"). A change costs what changed: points, caps and components need
+-- nothing stored; fit rules rescore the fit from leads; activity rules that
+-- count something new recount only the activities of their types. A full
+-- rescore (from_scratch, or previous_definition null) reads every activity.
+--
+-- Live scoring goes on meanwhile: the states are built from one snapshot
+-- without a lock; then lead_scores is locked (waiting for the transactions
+-- that wrote it), the leads whose rows changed since (their xmin) are
+-- recomputed from their own activities, and only rows that differ are written
+-- before commit. Inserts wait for that last step only.
+CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb, from_scratch boolean,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   definition jsonb;
+  previous jsonb;
+  same_engagement boolean;
+  same_fit boolean;
+  types text[];
+  sources text := lead_scoring.activity_sources_sql();
+  changed bigint[];
+  written bigint;
 BEGIN
-  -- block live-scoring writers so that no committed activity is missed or counted twice
-  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
   SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
   -- the first rescore after a restore finds a restore that lost rules
   PERFORM lead_scoring.check_model_tables(m.model_id, m.definition) FROM lead_scoring.models m;
@@ -74,55 +89,124 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'Activate one with SELECT * FROM lead_scoring.activate_model(''name'').';
   END IF;
-  EXECUTE format($q$
-    WITH t AS (SELECT * FROM lead_scoring.grade_thresholds),
-    before AS (
-      SELECT s.lead_id, t.grades[g] AS grade, t.sales_ready[g] AS sales_ready
-        FROM lead_scoring.lead_scores s, t,
-             LATERAL lead_scoring.grade_index(lead_scoring.total_score(s.fit_score,
+  previous := coalesce(previous_definition, definition);
+  from_scratch := from_scratch OR previous_definition IS NULL;
+  same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
+  same_fit := NOT from_scratch AND lead_scoring.fit_signature(previous) = lead_scoring.fit_signature(definition);
+  types := CASE WHEN from_scratch OR same_engagement THEN '{}' ELSE lead_scoring.recount_types(previous, definition) END;
+  IF NOT (same_engagement AND same_fit)
+     AND pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'rescoring needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+      USING ERRCODE = 'invalid_transaction_state',
+            DETAIL = 'It recomputes the leads whose activities came in while it ran, which a transaction snapshot would not show.',
+            HINT = 'Run the change in a READ COMMITTED transaction.';
+  END IF;
+  -- 1. the states, from one snapshot, without a lock (seen: each row's xmin)
+  CREATE TEMP TABLE lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision,
+                                          engagement lead_scoring.engagement_state,
+                                          before double precision, after double precision) ON COMMIT DROP;
+  -- for plpgsql_check, which cannot see a table created here (a constant at run time)
+  PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision, engagement lead_scoring.engagement_state, before double precision, after double precision)';
+  IF from_scratch THEN
+    EXECUTE format($q$
+      INSERT INTO lead_scoring_rescore
+      SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
+             lead_scoring.total_score(s.fit_score,
                CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
-               t.min_scores) g),
-    fresh AS (
-      SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
-        FROM (%s) a WHERE a.lead_id IS NOT NULL GROUP BY a.lead_id),
-    fit AS (
-      SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name, l.company, l.attributes)) AS fit_score
-        FROM lead_scoring.leads l),
-    -- the leads scored: those of the leads table, and those with activities
-    -- in a tracked table; a state of anyone else (a deleted lead, or one only
-    -- in a table no longer tracked) goes
-    everyone AS (
-      SELECT lead_id FROM fresh UNION SELECT lead_id FROM fit),
-    gone AS (
-      DELETE FROM lead_scoring.lead_scores s WHERE NOT EXISTS (SELECT FROM everyone e WHERE e.lead_id = s.lead_id)),
-    written AS (
-      INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score, engagement, scored_at, handed_off)
-      SELECT e.lead_id, coalesce(fit.fit_score, 0), fresh.engagement, now(),
-             EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = e.lead_id)
-        FROM everyone e LEFT JOIN fresh USING (lead_id) LEFT JOIN fit USING (lead_id)
-       ORDER BY e.lead_id
-      ON CONFLICT (lead_id) DO UPDATE
-         SET fit_score = excluded.fit_score, engagement = excluded.engagement, scored_at = excluded.scored_at
-      RETURNING s.lead_id, lead_scoring.total_score(s.fit_score, s.engagement, $1, now()) AS total),
-    after AS (
-      SELECT w.lead_id, t.grades[g] AS grade, t.sales_ready[g] AS sales_ready
-        FROM written w, t, LATERAL lead_scoring.grade_index(w.total, t.min_scores) g)
-    SELECT count(*),
-           count(*) FILTER (WHERE a.grade IS DISTINCT FROM b.grade),
-           count(*) FILTER (WHERE a.sales_ready AND NOT coalesce(b.sales_ready, false)),
-           count(*) FILTER (WHERE b.sales_ready AND NOT coalesce(a.sales_ready, false))
-      FROM after a LEFT JOIN before b USING (lead_id)$q$,
-    lead_scoring.activity_sources_sql())
-  INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
-  USING definition, coalesce(previous_definition, definition);
-  -- opt-outs as the activities have them (the latest of each lead decides)
-  PERFORM lead_scoring.apply_opt_activities(NULL);
+             lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
+        FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id IS NOT NULL
+              UNION SELECT l.lead_id FROM lead_scoring.leads l) e
+        LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
+                     FROM (%1$s) a WHERE a.lead_id IS NOT NULL GROUP BY a.lead_id) a USING (lead_id)
+        LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
+                                                                                            l.company, l.attributes)) AS fit_score
+                     FROM lead_scoring.leads l) f USING (lead_id)
+        LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources)
+    USING definition, previous;
+  ELSE
+    EXECUTE format($q$
+      INSERT INTO lead_scoring_rescore
+      SELECT s.lead_id, s.xmin, n.fit_score, n.engagement,
+             lead_scoring.total_score(s.fit_score, s.engagement, $2, now()),
+             lead_scoring.total_score(n.fit_score, n.engagement, $1, now())
+        FROM lead_scoring.lead_scores s
+        LEFT JOIN lead_scoring.leads l ON NOT $4 AND l.lead_id = s.lead_id
+        LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
+                     FROM (%s) a WHERE a.activity_type = ANY ($5) AND a.lead_id IS NOT NULL GROUP BY a.lead_id) r
+          ON cardinality($5) > 0 AND r.lead_id = s.lead_id
+       CROSS JOIN LATERAL (SELECT
+             CASE WHEN $4 THEN s.fit_score
+                  ELSE coalesce(lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
+                                                                                        l.company, l.attributes)), 0) END AS fit_score,
+             CASE WHEN $3 THEN s.engagement
+                  ELSE lead_scoring.rebase_engagement(s.engagement, $2, $1, r.engagement) END AS engagement) n$q$, sources)
+    USING definition, previous, same_engagement, same_fit, types;
+  END IF;
+  IF NOT (same_engagement AND same_fit) THEN
+    -- 2. writers of lead_scores finish, and wait for this transaction
+    LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+    -- 3. leads whose rows changed since (a fresh snapshot): scored from their own activities
+    changed := ARRAY(
+      SELECT s.lead_id FROM lead_scoring.lead_scores s LEFT JOIN lead_scoring_rescore r USING (lead_id)
+       WHERE r.lead_id IS NULL OR r.seen IS DISTINCT FROM s.xmin
+      UNION
+      SELECT r.lead_id FROM lead_scoring_rescore r
+       WHERE r.seen IS NOT NULL AND NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id));
+    IF cardinality(changed) > 0 THEN
+      DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
+      EXECUTE format($q$
+        INSERT INTO lead_scoring_rescore
+        SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
+               lead_scoring.total_score(s.fit_score,
+                 CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
+               lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
+          FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id = ANY ($3)
+                UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) e
+          LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
+                       FROM (%1$s) a WHERE a.lead_id = ANY ($3) GROUP BY a.lead_id) a USING (lead_id)
+          LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
+                                                                                              l.company, l.attributes)) AS fit_score
+                       FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) f USING (lead_id)
+          LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources)
+      USING definition, previous, changed;
+    END IF;
+    -- 4. only what differs is written
+    DELETE FROM lead_scoring.lead_scores s
+     WHERE NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
+    UPDATE lead_scoring.lead_scores s SET fit_score = r.fit_score, engagement = r.engagement, scored_at = now()
+      FROM lead_scoring_rescore r
+     WHERE r.lead_id = s.lead_id
+       AND (s.fit_score IS DISTINCT FROM r.fit_score
+            OR lead_scoring.engagement_state_send(s.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(r.engagement));
+    GET DIAGNOSTICS written = ROW_COUNT;
+    INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, engagement, handed_off)
+    SELECT r.lead_id, r.fit_score, r.engagement, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = r.lead_id)
+      FROM lead_scoring_rescore r
+     WHERE NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id)
+     ORDER BY r.lead_id;
+  END IF;
+  -- a lead new to scoring had no grade before
+  SELECT count(*),
+         count(*) FILTER (WHERE t.grades[g.after] IS DISTINCT FROM t.grades[g.before]),
+         count(*) FILTER (WHERE t.sales_ready[g.after] AND NOT coalesce(t.sales_ready[g.before], false)),
+         count(*) FILTER (WHERE t.sales_ready[g.before] AND NOT coalesce(t.sales_ready[g.after], false))
+    INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+    FROM lead_scoring_rescore r, lead_scoring.grade_thresholds t,
+         LATERAL (SELECT CASE WHEN r.before IS NOT NULL THEN lead_scoring.grade_index(r.before, t.min_scores) END AS before,
+                         lead_scoring.grade_index(r.after, t.min_scores) AS after) g;
+  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot',
+    from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0);
+  DROP TABLE lead_scoring_rescore;
+  IF from_scratch THEN
+    -- opt-outs as the activities have them (the latest of each lead decides)
+    PERFORM lead_scoring.apply_opt_activities(NULL);
+  END IF;
   PERFORM lead_scoring.hand_off(NULL, CASE WHEN previous_definition IS DISTINCT FROM definition
                                            THEN 'model' ELSE 'rescore' END);
 END
 $$;
-COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb) IS
-  'Rescores every lead under the active model; grades before are computed with previous_definition. Use lead_scoring.rescore()';
+COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb, boolean) IS
+  'Brings every lead''s state to the active model from the states built with previous_definition, reading only what changed (everything if from_scratch), and reports how many leads changed grade. Use lead_scoring.rescore()';
 
 -- Owner's rights, so that only rescore() needs a grant (to marketing): it
 -- reads the leads, the model and the tracked tables, which track() checked.
@@ -130,7 +214,7 @@ CREATE FUNCTION lead_scoring.rescore(
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-  SELECT * FROM lead_scoring.rescore_from(NULL)
+  SELECT * FROM lead_scoring.rescore_from(NULL, true)
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore() IS
   'Recomputes every lead''s fit and engagement from the leads and all tracked activity tables under the active model, and reports how many leads changed grade and sales-readiness';
@@ -153,7 +237,7 @@ BEGIN
   IF EXISTS (SELECT FROM lead_scoring.models WHERE name = model_name AND is_active) THEN
     -- already active: nothing switches, and a rescore is what was asked
     SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
-      FROM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active));
+      FROM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active), true);
     RETURN;
   END IF;
   PERFORM pg_catalog.set_config('lead_scoring.last_activation', '', true);
@@ -198,7 +282,7 @@ BEGIN
     END IF;
   END LOOP;
   IF previous IS NOT NULL THEN
-    SELECT * INTO report FROM lead_scoring.rescore_from(previous);
+    SELECT * INTO report FROM lead_scoring.rescore_from(previous, false);
     RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
   END IF;
   RETURN NULL;
@@ -249,7 +333,7 @@ BEGIN
     RETURN NULL;
   END IF;
   SELECT o.definition INTO previous FROM old_models o WHERE o.is_active;
-  SELECT * INTO report FROM lead_scoring.rescore_from(previous);
+  SELECT * INTO report FROM lead_scoring.rescore_from(previous, false);
   RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
   -- for activate_model, which reports it
   PERFORM pg_catalog.set_config('lead_scoring.last_activation',
@@ -559,7 +643,7 @@ BEGIN
     IF (FOUND OR EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d
                           WHERE d.object_type = 'trigger' AND d.object_identity LIKE 'lead\_scoring\_score\_inserts on %'))
        AND EXISTS (SELECT FROM lead_scoring.models WHERE is_active) THEN
-      PERFORM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active));
+      PERFORM lead_scoring.rescore_from((SELECT m.definition FROM lead_scoring.models m WHERE m.is_active), true);
     END IF;
   END IF;
 END

@@ -43,7 +43,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.drop_live_triggers(regclass),
   lead_scoring.follow_partitions(oid[]),
   lead_scoring.check_model_tables(integer, jsonb),
-  lead_scoring.rescore_from(jsonb),
+  lead_scoring.rescore_from(jsonb, boolean),
   lead_scoring.hand_off(bigint[], text),
   lead_scoring.find_bogus_leads(bigint[]),
   lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
@@ -124,7 +124,7 @@ BEGIN
   -- functions that do these things check their callers themselves
   REVOKE INSERT, UPDATE, DELETE ON lead_scoring.tracked_tables FROM lead_scoring_admin;
   REVOKE EXECUTE ON FUNCTION lead_scoring.recompute_engagement(bigint[]) FROM lead_scoring_admin;
-  REVOKE EXECUTE ON FUNCTION lead_scoring.rescore_from(jsonb) FROM lead_scoring_marketing;
+  REVOKE EXECUTE ON FUNCTION lead_scoring.rescore_from(jsonb, boolean) FROM lead_scoring_marketing;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.create_roles() IS

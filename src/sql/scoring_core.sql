@@ -78,6 +78,39 @@ RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_state_matches_model'
 COMMENT ON FUNCTION lead_scoring.state_matches_model(lead_scoring.engagement_state, jsonb) IS
   'Whether a state was built with this model''s activity rules (their types, properties and half-lives), so engagement_score can evaluate it';
 
+CREATE FUNCTION lead_scoring.same_counters(previous jsonb, definition jsonb)
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_same_counters'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.same_counters(jsonb, jsonb) IS
+  'Whether two models count the same activities (types, properties and half-lives of their activity rules), so that states built with one are valid for the other';
+
+CREATE FUNCTION lead_scoring.recount_types(previous jsonb, definition jsonb)
+RETURNS text[] AS 'MODULE_PATHNAME', 'lead_scoring_recount_types'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.recount_types(jsonb, jsonb) IS
+  'The activity types whose activities a change from previous to definition must count again: those of the activity rules definition has with a type, properties or half-life previous has not';
+
+CREATE FUNCTION lead_scoring.rebase_engagement(state lead_scoring.engagement_state, previous jsonb,
+                                               definition jsonb, recounted lead_scoring.engagement_state)
+RETURNS lead_scoring.engagement_state AS 'MODULE_PATHNAME', 'lead_scoring_rebase_engagement'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.rebase_engagement(lead_scoring.engagement_state, jsonb, jsonb, lead_scoring.engagement_state) IS
+  'A state built with previous, carried over to definition: what both count is kept, what only previous counted is dropped, and what only definition counts is taken from recounted (a state built with definition from the activities of recount_types)';
+
+-- What the stored fit score depends on: the fit rules without their ids (a
+-- copy has new ones) and the caps of the fit components.
+CREATE FUNCTION lead_scoring.fit_signature(definition jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object(
+    'rules', (SELECT jsonb_agg(r - 'rule_id' ORDER BY (r - 'rule_id')::text)
+                FROM jsonb_array_elements(definition->'fit_rules') r),
+    'components', (SELECT jsonb_agg(c ORDER BY c->>'component')
+                     FROM jsonb_array_elements(definition->'components') c
+                    WHERE c->>'dimension' = 'fit'))
+$$;
+COMMENT ON FUNCTION lead_scoring.fit_signature(jsonb) IS
+  'What a model''s fit scores depend on (its fit rules without their ids, and its fit components): two models with the same signature score every lead''s fit alike';
+
 CREATE FUNCTION lead_scoring.engagement_breakdown(state lead_scoring.engagement_state, model jsonb,
                                                   as_of timestamptz DEFAULT now(),
   OUT rule_id integer, OUT component text, OUT activities bigint, OUT latest_activity_at timestamptz,

@@ -172,7 +172,7 @@ check_same_state(Datum a_datum, Datum b_datum, const char *what)
 		const EngagementEntry *x = &a->entries[i];
 		const EngagementEntry *y = &b->entries[i];
 
-		same = x->rule_id == y->rule_id && x->reserved == y->reserved &&
+		same = x->counter_id == y->counter_id &&
 			x->activities == y->activities && x->latest == y->latest &&
 			x->amount == y->amount && x->half_life == y->half_life;
 	}
