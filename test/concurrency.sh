@@ -4,7 +4,8 @@
 # the same 20 leads (so their merges into lead_scoring.lead_scores conflict),
 # mostly late and out of order, in single-row and multi-row statements, then
 # again with lead_scoring.rescore() run from another session in the middle of
-# the load. After each run, every lead's live state must equal a full
+# the load, then with updates and deletes too while rules change and models
+# switch from another session (run 4). After each run, every lead's live state must equal a full
 # recompute from lead_scoring.activities: activity counts exactly, scores to
 # 1e-9 relative, at fixed instants.
 #
@@ -286,6 +287,39 @@ echo "   took $(since "$t0") s"
 check_pgbench "run 3" "$status" "$WORK/run3.log"
 echo "   $(count_activities) activities now (from $before3)"
 check_live "after run 3"
+
+# ---------------------------------------------------------------- run 4: inserts, updates and deletes while the model changes
+# Rules change and models switch from another session while pgbench inserts,
+# updates and deletes: points moved (nothing recounted), a rule that counts
+# something new added and removed (its type recounted), a copy activated and
+# the original back (no recount). Every activity must be counted exactly once.
+step "run 4: inserts, updates and deletes from $CLIENTS clients while rules change and models switch"
+t0=$(now_ms)
+status=0
+pgbench -n -c "$CLIENTS" -j "$THREADS" -t "$TXNS" -D hot="$HOT" -D multi="$MULTI" \
+	-f "$WORK/insert.sql" -f "$WORK/change.sql" "$DB" > "$WORK/run4.log" 2>&1 &
+BG_PID=$!
+q -c "SELECT lead_scoring.copy_model('fixture', 'fixture_copy')" > /dev/null
+changes=0
+while kill -0 "$BG_PID" 2>/dev/null && [ "$changes" -lt 12 ]; do
+	case $((changes % 4)) in
+	0) sql="UPDATE lead_scoring.activity_rules SET points = points + 1 WHERE activity_type = 'web_visit' AND model_id = (SELECT model_id FROM lead_scoring.active_model)" ;;
+	1) sql="INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points, half_life) SELECT model_id, 'web', 'download', '{\"asset\": \"case_study\"}', 4, '20 days' FROM lead_scoring.active_model" ;;
+	2) sql="DELETE FROM lead_scoring.activity_rules WHERE properties = '{\"asset\": \"case_study\"}' AND model_id = (SELECT model_id FROM lead_scoring.active_model)" ;;
+	3) sql="SELECT * FROM lead_scoring.activate_model(CASE WHEN (SELECT name FROM lead_scoring.active_model) = 'fixture' THEN 'fixture_copy' ELSE 'fixture' END)" ;;
+	esac
+	c0=$(now_ms)
+	q -c "$sql" > /dev/null 2>"$WORK/change.err" || { cat "$WORK/change.err" >&2; fail "model change #$((changes + 1)) during the load failed"; }
+	changes=$((changes + 1))
+	echo "   change #$changes ($(since "$c0") s): $(echo "$sql" | cut -c1-70)…"
+done
+status=0
+wait "$BG_PID" || status=$?
+BG_PID=""
+echo "   took $(since "$t0") s"
+check_pgbench "run 4" "$status" "$WORK/run4.log"
+[ "$changes" -ge 4 ] || fail "only $changes model change(s) ran during the load (raise TXNS)"
+check_live "after run 4 with concurrent model changes"
 
 # the check itself must not be vacuous: an activity inserted with triggers off
 # (as a lost update would leave it) has to be caught
