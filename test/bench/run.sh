@@ -176,6 +176,40 @@ echo "  (for the record: no worker with index scans off, so hashed like the work
 
 profile_rescore
 
+# ------------------------------------------------------------- model changes
+activity_scans() {
+	q -c "SELECT sum(seq_scan + coalesce(idx_scan, 0)) FROM pg_stat_user_tables WHERE relid = 'lead_scoring.activities'::regclass"
+}
+step "model changes: each against reading what it needs"
+READ_SCORES="SELECT count(*), sum(s.fit_score) FROM lead_scoring.lead_scores s LEFT JOIN lead_scoring.leads l USING (lead_id)"
+POINTS="UPDATE lead_scoring.activity_rules SET points = points + 0.5
+ WHERE rule_id = (SELECT min(r.rule_id) FROM lead_scoring.activity_rules r JOIN lead_scoring.active_model m USING (model_id))"
+SCANS0=$(activity_scans)
+time_pair "" "$READ_SCORES" "" "" "$POINTS" ""
+report change_points_vs_reading_scores "$(ratio "$B_MS" "$A_MS")" "<=" 1.5
+SCANS1=$(activity_scans)
+echo "  reading lead_scores and leads: $(secs "$A_MS") s; moving a rule's points: $(secs "$B_MS") s;" \
+	"scans of the activities meanwhile: $((SCANS1 - SCANS0))"
+[ "$SCANS1" -eq "$SCANS0" ] || mismatch "moving points read the activities"
+# the type nearest 5 % of the activities; each run adds a rule with a new
+# half-life (a new counter) whose properties no activity has
+TYPE=$(q -c "SELECT activity_type FROM lead_scoring.activities GROUP BY 1
+              ORDER BY abs(count(*) - 0.05 * (SELECT count(*) FROM lead_scoring.activities)) LIMIT 1")
+READ_TYPE="SELECT count(*), max(occurred_at) FROM lead_scoring.activities WHERE activity_type = '$TYPE'"
+RECOUNT="INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points, half_life)
+SELECT m.model_id, c.component, '$TYPE', '{\"bench_never\": true}', 1, (1 + random() * 1000) * interval '1 hour'
+  FROM lead_scoring.active_model m
+  JOIN LATERAL (SELECT c.component FROM lead_scoring.components c
+                 WHERE c.model_id = m.model_id AND c.dimension = 'engagement' ORDER BY 1 LIMIT 1) c ON true"
+time_pair "" "$READ_TYPE" "" "" "$RECOUNT" ""
+report change_recount_vs_reading_type "$(ratio "$B_MS" "$A_MS")" "<=" 2
+echo "  reading the $(q -c "SELECT round(100.0 * count(*) FILTER (WHERE activity_type = '$TYPE') / count(*), 1) FROM lead_scoring.activities") % of" \
+	"activities of type $TYPE: $(secs "$A_MS") s; adding a rule that counts them: $(secs "$B_MS") s"
+q -c "DELETE FROM lead_scoring.activity_rules WHERE properties = '{\"bench_never\": true}'" 2>/dev/null
+time_pair "" "$AGGREGATE" "" "" "SELECT * FROM lead_scoring.rescore()" ""
+report rescore_vs_aggregate "$(ratio "$B_MS" "$A_MS")" "<=" 2
+echo "  the aggregate (read only): $(secs "$A_MS") s; rescore(): $(secs "$B_MS") s"
+
 # ------------------------------------------------------------------ ingest
 step "live scoring on ingest: $CLIENTS pgbench clients, single-row inserts, ${INGEST_SECONDS} s per run"
 tps_run() {
