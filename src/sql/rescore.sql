@@ -94,8 +94,22 @@ BEGIN
   same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
   same_fit := NOT from_scratch AND lead_scoring.fit_signature(previous) = lead_scoring.fit_signature(definition);
   types := CASE WHEN from_scratch OR same_engagement THEN '{}' ELSE lead_scoring.recount_types(previous, definition) END;
-  IF NOT (same_engagement AND same_fit)
-     AND pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+  IF same_engagement AND same_fit THEN
+    -- nothing stored changes: one pass grades every lead under both models
+    SELECT count(*),
+           count(*) FILTER (WHERE t.grades[g.after] IS DISTINCT FROM t.grades[g.before]),
+           count(*) FILTER (WHERE t.sales_ready[g.after] AND NOT coalesce(t.sales_ready[g.before], false)),
+           count(*) FILTER (WHERE t.sales_ready[g.before] AND NOT coalesce(t.sales_ready[g.after], false))
+      INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+      FROM lead_scoring.lead_scores s, lead_scoring.grade_thresholds t,
+           LATERAL (SELECT lead_scoring.grade_index(lead_scoring.total_score(s.fit_score, s.engagement, previous, now()),
+                                                    t.min_scores) AS before,
+                           lead_scoring.grade_index(lead_scoring.total_score(s.fit_score, s.engagement, definition, now()),
+                                                    t.min_scores) AS after) g;
+    PERFORM lead_scoring.hand_off(NULL, 'model');
+    RETURN;
+  END IF;
+  IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'rescoring needs READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
       USING ERRCODE = 'invalid_transaction_state',
             DETAIL = 'It recomputes the leads whose activities came in while it ran, which a transaction snapshot would not show.',
@@ -142,49 +156,47 @@ BEGIN
                   ELSE lead_scoring.rebase_engagement(s.engagement, $2, $1, r.engagement) END AS engagement) n$q$, sources)
     USING definition, previous, same_engagement, same_fit, types;
   END IF;
-  IF NOT (same_engagement AND same_fit) THEN
-    -- 2. writers of lead_scores finish, and wait for this transaction
-    LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
-    -- 3. leads whose rows changed since (a fresh snapshot): scored from their own activities
-    changed := ARRAY(
-      SELECT s.lead_id FROM lead_scoring.lead_scores s LEFT JOIN lead_scoring_rescore r USING (lead_id)
-       WHERE r.lead_id IS NULL OR r.seen IS DISTINCT FROM s.xmin
-      UNION
-      SELECT r.lead_id FROM lead_scoring_rescore r
-       WHERE r.seen IS NOT NULL AND NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id));
-    IF cardinality(changed) > 0 THEN
-      DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
-      EXECUTE format($q$
-        INSERT INTO lead_scoring_rescore
-        SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
-               lead_scoring.total_score(s.fit_score,
-                 CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
-               lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
-          FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id = ANY ($3)
-                UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) e
-          LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
-                       FROM (%1$s) a WHERE a.lead_id = ANY ($3) GROUP BY a.lead_id) a USING (lead_id)
-          LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
-                                                                                              l.company, l.attributes)) AS fit_score
-                       FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) f USING (lead_id)
-          LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources)
-      USING definition, previous, changed;
-    END IF;
-    -- 4. only what differs is written
-    DELETE FROM lead_scoring.lead_scores s
-     WHERE NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
-    UPDATE lead_scoring.lead_scores s SET fit_score = r.fit_score, engagement = r.engagement, scored_at = now()
-      FROM lead_scoring_rescore r
-     WHERE r.lead_id = s.lead_id
-       AND (s.fit_score IS DISTINCT FROM r.fit_score
-            OR lead_scoring.engagement_state_send(s.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(r.engagement));
-    GET DIAGNOSTICS written = ROW_COUNT;
-    INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, engagement, handed_off)
-    SELECT r.lead_id, r.fit_score, r.engagement, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = r.lead_id)
-      FROM lead_scoring_rescore r
-     WHERE NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id)
-     ORDER BY r.lead_id;
+  -- 2. writers of lead_scores finish, and wait for this transaction
+  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+  -- 3. leads whose rows changed since (a fresh snapshot): scored from their own activities
+  changed := ARRAY(
+    SELECT s.lead_id FROM lead_scoring.lead_scores s LEFT JOIN lead_scoring_rescore r USING (lead_id)
+     WHERE r.lead_id IS NULL OR r.seen IS DISTINCT FROM s.xmin
+    UNION
+    SELECT r.lead_id FROM lead_scoring_rescore r
+     WHERE r.seen IS NOT NULL AND NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id));
+  IF cardinality(changed) > 0 THEN
+    DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
+    EXECUTE format($q$
+      INSERT INTO lead_scoring_rescore
+      SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
+             lead_scoring.total_score(s.fit_score,
+               CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
+             lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
+        FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id = ANY ($3)
+              UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) e
+        LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
+                     FROM (%1$s) a WHERE a.lead_id = ANY ($3) GROUP BY a.lead_id) a USING (lead_id)
+        LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
+                                                                                            l.company, l.attributes)) AS fit_score
+                     FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) f USING (lead_id)
+        LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources)
+    USING definition, previous, changed;
   END IF;
+  -- 4. only what differs is written
+  DELETE FROM lead_scoring.lead_scores s
+   WHERE NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
+  UPDATE lead_scoring.lead_scores s SET fit_score = r.fit_score, engagement = r.engagement, scored_at = now()
+    FROM lead_scoring_rescore r
+   WHERE r.lead_id = s.lead_id
+     AND (s.fit_score IS DISTINCT FROM r.fit_score
+          OR lead_scoring.engagement_state_send(s.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(r.engagement));
+  GET DIAGNOSTICS written = ROW_COUNT;
+  INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, engagement, handed_off)
+  SELECT r.lead_id, r.fit_score, r.engagement, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = r.lead_id)
+    FROM lead_scoring_rescore r
+   WHERE NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id)
+   ORDER BY r.lead_id;
   -- a lead new to scoring had no grade before
   SELECT count(*),
          count(*) FILTER (WHERE t.grades[g.after] IS DISTINCT FROM t.grades[g.before]),
@@ -194,8 +206,8 @@ BEGIN
     FROM lead_scoring_rescore r, lead_scoring.grade_thresholds t,
          LATERAL (SELECT CASE WHEN r.before IS NOT NULL THEN lead_scoring.grade_index(r.before, t.min_scores) END AS before,
                          lead_scoring.grade_index(r.after, t.min_scores) AS after) g;
-  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot',
-    from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0);
+  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot, % states rewritten',
+    from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0), written;
   DROP TABLE lead_scoring_rescore;
   IF from_scratch THEN
     -- opt-outs as the activities have them (the latest of each lead decides)
