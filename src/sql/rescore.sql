@@ -80,6 +80,7 @@ DECLARE
   sources text := lead_scoring.activity_sources_sql();
   changed bigint[];
   written bigint;
+  recompute text;
 BEGIN
   SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
   -- the first rescore after a restore finds a restore that lost rules
@@ -115,6 +116,23 @@ BEGIN
             DETAIL = 'It recomputes the leads whose activities came in while it ran, which a transaction snapshot would not show.',
             HINT = 'Run the change in a READ COMMITTED transaction.';
   END IF;
+  -- every lead's state and fit from the raw data, or those of the leads in $3
+  -- (EXECUTE plans with the values: "$3 IS NULL OR" folds away)
+  recompute := format($q$
+    INSERT INTO lead_scoring_rescore
+    SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
+           lead_scoring.total_score(s.fit_score,
+             CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
+           lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
+      FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id IS NOT NULL AND ($3 IS NULL OR a.lead_id = ANY ($3))
+            UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE $3 IS NULL OR l.lead_id = ANY ($3)) e
+      LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
+                   FROM (%1$s) a WHERE a.lead_id IS NOT NULL AND ($3 IS NULL OR a.lead_id = ANY ($3))
+                  GROUP BY a.lead_id) a USING (lead_id)
+      LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
+                                                                                          l.company, l.attributes)) AS fit_score
+                   FROM lead_scoring.leads l WHERE $3 IS NULL OR l.lead_id = ANY ($3)) f USING (lead_id)
+      LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources);
   -- 1. the states, from one snapshot, without a lock (seen: each row's xmin)
   CREATE TEMP TABLE lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision,
                                           engagement lead_scoring.engagement_state,
@@ -122,21 +140,7 @@ BEGIN
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
   PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision, engagement lead_scoring.engagement_state, before double precision, after double precision)';
   IF from_scratch THEN
-    EXECUTE format($q$
-      INSERT INTO lead_scoring_rescore
-      SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
-             lead_scoring.total_score(s.fit_score,
-               CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
-             lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
-        FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id IS NOT NULL
-              UNION SELECT l.lead_id FROM lead_scoring.leads l) e
-        LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
-                     FROM (%1$s) a WHERE a.lead_id IS NOT NULL GROUP BY a.lead_id) a USING (lead_id)
-        LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
-                                                                                            l.company, l.attributes)) AS fit_score
-                     FROM lead_scoring.leads l) f USING (lead_id)
-        LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources)
-    USING definition, previous;
+    EXECUTE recompute USING definition, previous, NULL::bigint[];
   ELSE
     EXECUTE format($q$
       INSERT INTO lead_scoring_rescore
@@ -167,21 +171,7 @@ BEGIN
      WHERE r.seen IS NOT NULL AND NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id));
   IF cardinality(changed) > 0 THEN
     DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
-    EXECUTE format($q$
-      INSERT INTO lead_scoring_rescore
-      SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
-             lead_scoring.total_score(s.fit_score,
-               CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
-             lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
-        FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id = ANY ($3)
-              UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) e
-        LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
-                     FROM (%1$s) a WHERE a.lead_id = ANY ($3) GROUP BY a.lead_id) a USING (lead_id)
-        LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
-                                                                                            l.company, l.attributes)) AS fit_score
-                     FROM lead_scoring.leads l WHERE l.lead_id = ANY ($3)) f USING (lead_id)
-        LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources)
-    USING definition, previous, changed;
+    EXECUTE recompute USING definition, previous, changed;
   END IF;
   -- 4. only what differs is written
   DELETE FROM lead_scoring.lead_scores s
