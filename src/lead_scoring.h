@@ -87,8 +87,8 @@ typedef struct FitRule
 } FitRule;
 
 /*
- * A model parsed from its jsonb definition.  Activity rules and counters are
- * sorted by activity type so those of one activity are found by binary search.
+ * A model parsed from its jsonb definition.  Counters are sorted by activity
+ * type, so that those of one activity are found by binary search.
  */
 typedef struct ScoringModel
 {

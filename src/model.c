@@ -292,20 +292,15 @@ parse_components(ScoringModel *model, JsonbContainer *root)
 							model->components[model->components_by_name[i]].name)));
 }
 
-/* Order activity rules by type (bytewise, then length), then id. */
+/* Order two activity types: bytewise, then by length. */
 static int
-compare_activity_rules(const void *a, const void *b)
+compare_types(const char *a, int alen, const char *b, int blen)
 {
-	const ActivityRule *ra = a;
-	const ActivityRule *rb = b;
-	int			cmp = memcmp(ra->activity_type, rb->activity_type,
-							 Min(ra->activity_type_len, rb->activity_type_len));
+	int			cmp = memcmp(a, b, Min(alen, blen));
 
 	if (cmp != 0)
 		return cmp;
-	if (ra->activity_type_len != rb->activity_type_len)
-		return ra->activity_type_len < rb->activity_type_len ? -1 : 1;
-	return (ra->rule_id > rb->rule_id) - (ra->rule_id < rb->rule_id);
+	return (alen > blen) - (alen < blen);
 }
 
 /* Order indexes of activity rules by rule_id (qsort_arg: arg is the rules). */
@@ -330,7 +325,7 @@ compare_fit_rule_ids(const void *a, const void *b, void *arg)
 	return (ia > ib) - (ia < ib);
 }
 
-/* Parse the activity rules, sorted by type, with their rule_id order. */
+/* Parse the activity rules, in the definition's order, with their rule_id order. */
 static void
 parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 {
@@ -380,9 +375,6 @@ parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 		}
 		model->nactivity_rules++;
 	}
-	qsort(model->activity_rules, model->nactivity_rules, sizeof(ActivityRule),
-		  compare_activity_rules);
-
 	model->rules_by_id = identity_permutation(model->nactivity_rules);
 	qsort_arg(model->rules_by_id, model->nactivity_rules, sizeof(int), compare_activity_rule_ids,
 			  model->activity_rules);
@@ -539,13 +531,11 @@ compare_counters(const void *a, const void *b)
 {
 	const ActivityCounter *ca = a;
 	const ActivityCounter *cb = b;
-	int			cmp = memcmp(ca->activity_type, cb->activity_type,
-							 Min(ca->activity_type_len, cb->activity_type_len));
+	int			cmp = compare_types(ca->activity_type, ca->activity_type_len,
+									cb->activity_type, cb->activity_type_len);
 
 	if (cmp != 0)
 		return cmp;
-	if (ca->activity_type_len != cb->activity_type_len)
-		return ca->activity_type_len < cb->activity_type_len ? -1 : 1;
 	return (ca->counter_id > cb->counter_id) - (ca->counter_id < cb->counter_id);
 }
 
@@ -754,11 +744,8 @@ find_activity_counters(const ScoringModel *model, const char *type, int len, int
 	{
 		int			mid = lo + (hi - lo) / 2;
 		const ActivityCounter *c = &model->counters[mid];
-		int			cmp = memcmp(c->activity_type, type, Min(c->activity_type_len, len));
 
-		if (cmp == 0)
-			cmp = (c->activity_type_len > len) - (c->activity_type_len < len);
-		if (cmp < 0)
+		if (compare_types(c->activity_type, c->activity_type_len, type, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
