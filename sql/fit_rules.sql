@@ -49,6 +49,21 @@ SELECT lead_scoring.fit_score(fm.def, '[1, 2]') AS array_attributes,
 -- Attributes override the lead's columns of the same name.
 SELECT lead_scoring.fit_attributes('a@B.com', 'Ann', NULL, 'Acme', '{"company": "Acme Corp"}');
 
+-- lead_fit_score reads the same from a lead's columns, building no jsonb: the
+-- scores above (60, -40, 32, 0, 0, 15), then email_domain's edge cases under
+-- rule 8 (-10 for gmail.com or yahoo.com): upper case, two @ (the part
+-- between them), none, an empty domain; an email_domain attribute wins over
+-- the column's, a null one included; null attributes are none; attributes
+-- that are not an object pass no test.
+SELECT id, lead_scoring.lead_fit_score(fm.def, email, NULL, NULL, company, attributes) AS lead_fit_score
+  FROM people, fm ORDER BY id;
+SELECT e.email, e.attributes,
+       lead_scoring.lead_fit_score(fm.def, e.email, NULL, NULL, NULL, e.attributes) AS lead_fit_score,
+       lead_scoring.fit_score(fm.def, lead_scoring.fit_attributes(e.email, NULL, NULL, NULL, e.attributes)) AS fit_score
+  FROM fm, (VALUES ('x@GMAIL.com', '{}'::jsonb), ('x@gmail.com@yahoo.com', '{}'), ('gmail.com', '{}'), ('x@', '{}'),
+                   ('x@gmail.com', '{"email_domain": "acme.com"}'), ('x@acme.com', '{"email_domain": "yahoo.com"}'),
+                   ('x@gmail.com', '{"email_domain": null}'), ('x@gmail.com', NULL), ('x@gmail.com', '[1]')) e(email, attributes);
+
 -- Out-of-range or oddly written numbers never fail a write: they pass no numeric test.
 SELECT lead_scoring.fit_score(fm.def, '{"employees": 1e400}') AS huge,
        lead_scoring.fit_score(fm.def, '{"employees": 1e-400}') AS tiny,

@@ -43,6 +43,24 @@ INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, proper
   (102, 'web_visit', '2026-01-07', '{"page": "blog"}');
 SELECT * FROM lead_scoring.unscored_activity_types;
 
+-- The report of a model change (regrade), under thresholds 0, 40 and
+-- 70, the last one sales-ready. Lead 1 rises a grade (10 -> 50), 2 becomes
+-- sales-ready (65 -> 75), 3 stops being (80 -> 60), 4 stays (90 -> 95), 5 is
+-- new to scoring (no score before; -5 is the lowest grade), 6 stays at the
+-- threshold (70 -> 70): four changed grade, one became and one stopped being
+-- sales-ready. hand_off must look at 2 and 6 (sales-ready, not handed off)
+-- and 3 (handed off, no longer sales-ready).
+SELECT (g.r).leads, (g.r).changed_grade, (g.r).now_sales_ready, (g.r).no_longer_sales_ready,
+       ARRAY(SELECT unnest((g.r).leads_to_hand_off) ORDER BY 1) AS leads_to_hand_off
+  FROM (SELECT lead_scoring.regrade(v.lead_id, v.handed_off, v.before, v.after, '{0,40,70}', '{f,f,t}') AS r
+          FROM (VALUES (1::bigint, false, 10::float8, 50::float8), (2, false, 65, 75), (3, true, 80, 60),
+                       (4, true, 90, 95), (5, false, NULL, -5), (6, false, 70, 70)) v(lead_id, handed_off, before, after)) g;
+-- no grades: nothing changes grade, nothing is sales-ready
+SELECT (lead_scoring.regrade(1, false, 10, 50, NULL, NULL)).*;
+-- thresholds out of order, or of two lengths
+SELECT lead_scoring.regrade(1, false, 10, 50, '{40,0}', '{f,t}');
+SELECT lead_scoring.regrade(1, false, 10, 50, '{0,40}', '{f}');
+
 -- Every public table, view, column and function has a comment.
 SELECT c.relname AS uncommented_relation FROM pg_class c
  WHERE c.relnamespace = 'lead_scoring'::regnamespace AND c.relkind IN ('r', 'v')

@@ -27,5 +27,42 @@ SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_sco
 \set compare 'WITH parallel_states AS MATERIALIZED (SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_scoring.models WHERE name = ''live''), a.activity_type, a.occurred_at, a.properties) AS state FROM public.bulk_activities a GROUP BY a.lead_id) SELECT count(*) AS leads, count(*) FILTER (WHERE lead_scoring.activity_count(s.state) = lead_scoring.activity_count(p.state)) AS same_counts, count(*) FILTER (WHERE abs(lead_scoring.engagement_score(s.state, m.definition, ''2026-02-01'') - lead_scoring.engagement_score(p.state, m.definition, ''2026-02-01'')) <= 1e-9 * greatest(1, abs(lead_scoring.engagement_score(s.state, m.definition, ''2026-02-01'')))) AS same_scores FROM serial_states s JOIN parallel_states p USING (lead_id), lead_scoring.models m WHERE m.name = ''live'''
 EXPLAIN (COSTS OFF) :compare;
 :compare;
+-- Serial and parallel states count the same activities (same_engagement:
+-- amounts equal to 1e-12, since a sum in another order may differ in its last
+-- bits); a state with every activity counted twice does not, unless it
+-- counted nothing (the leads whose one activity type no rule scores); nor
+-- does a state and none, while two nulls (no activity) do.
+WITH parallel_states AS MATERIALIZED (
+  SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_scoring.models WHERE name = 'live'),
+                                                  a.activity_type, a.occurred_at, a.properties) AS state
+    FROM public.bulk_activities a GROUP BY a.lead_id)
+SELECT count(*) FILTER (WHERE lead_scoring.same_engagement(s.state, p.state)) AS same,
+       count(*) FILTER (WHERE lead_scoring.same_engagement(s.state, lead_scoring.merge_engagement(p.state, p.state))) AS same_doubled,
+       count(*) FILTER (WHERE lead_scoring.activity_count(s.state) = 0) AS counted_nothing,
+       count(*) FILTER (WHERE lead_scoring.same_engagement(s.state, NULL)) AS same_as_none,
+       lead_scoring.same_engagement(NULL, NULL) AS none_same_as_none
+  FROM serial_states s JOIN parallel_states p USING (lead_id);
+
+-- The report of a model change in parallel workers equals the same counts
+-- written with grade_index (thresholds 0, 40, 70; the last sales-ready).
+CREATE TABLE public.bulk_grades AS
+SELECT i::bigint AS lead_id, i % 3 = 0 AS handed_off,
+       CASE WHEN i % 11 = 0 THEN NULL ELSE (i % 100)::float8 END AS before, (i * 7 % 100)::float8 AS after
+  FROM generate_series(1, 60000) AS i;
+ANALYZE public.bulk_grades;
+\set report 'SELECT (g.r).* FROM (SELECT lead_scoring.regrade(b.lead_id, b.handed_off, b.before, b.after, ''{0,40,70}'', ''{f,f,t}'') AS r FROM public.bulk_grades b) g'
+EXPLAIN (COSTS OFF) :report;
+WITH p AS MATERIALIZED (:report),
+     g AS (SELECT b.lead_id, b.handed_off,
+                  CASE WHEN b.before IS NOT NULL THEN lead_scoring.grade_index(b.before, '{0,40,70}') END AS before,
+                  lead_scoring.grade_index(b.after, '{0,40,70}') AS after
+             FROM public.bulk_grades b)
+SELECT p.leads = (SELECT count(*) FROM g) AS same_leads,
+       p.changed_grade = (SELECT count(*) FROM g WHERE g.before IS DISTINCT FROM g.after) AS same_changed,
+       p.now_sales_ready = (SELECT count(*) FROM g WHERE g.after = 3 AND g.before IS DISTINCT FROM 3) AS same_now_ready,
+       p.no_longer_sales_ready = (SELECT count(*) FROM g WHERE g.before = 3 AND g.after <> 3) AS same_no_longer,
+       ARRAY(SELECT unnest(p.leads_to_hand_off) ORDER BY 1)
+         = ARRAY(SELECT g.lead_id FROM g WHERE g.handed_off <> (g.after = 3) ORDER BY 1) AS same_to_hand_off
+  FROM p;
 RESET ALL;
-DROP TABLE public.bulk_activities;
+DROP TABLE public.bulk_activities, public.bulk_grades;

@@ -9,7 +9,7 @@
 #include "utils/fmgrprotos.h"
 
 /* The aggregate's memory context, or an error if not called as an aggregate. */
-static MemoryContext
+MemoryContext
 aggregate_context(FunctionCallInfo fcinfo, const char *name)
 {
 	MemoryContext context;
@@ -53,7 +53,7 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model definition given to score_activities must not be null")));
-	model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
+	model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
 
 	if (accum == NULL)
 	{

@@ -185,28 +185,6 @@ validate_engagement_state(const EngagementState *state, Size size)
 	}
 }
 
-/* A state's entry for a counter, or NULL if it counted no activity there. */
-const EngagementEntry *
-find_entry(const EngagementState *state, uint64 counter_id)
-{
-	int			lo = 0;
-	int			hi = state->nentries - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		uint64		id = state->entries[mid].counter_id;
-
-		if (id == counter_id)
-			return &state->entries[mid];
-		if (id < counter_id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
-}
-
 /* merge_engagement(a, b): the state of both sets of activities; NULL is empty. */
 PG_FUNCTION_INFO_V1(lead_scoring_merge_engagement);
 Datum
@@ -259,6 +237,39 @@ lead_scoring_activity_count(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("bigint out of range")));
 	PG_RETURN_INT64(total);
+}
+
+/*
+ * same_engagement(a, b): do two states count the same activities?  Their
+ * counters, counts, latest activities and half-lives are equal, and their
+ * decayed amounts agree to 1e-12 (relative): a parallel aggregate adds the
+ * same terms in another order, and a rescore need not rewrite a state for
+ * the last bits of a sum.  Two nulls (no activity) are the same.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_same_engagement);
+Datum
+lead_scoring_same_engagement(PG_FUNCTION_ARGS)
+{
+	EngagementState *a;
+	EngagementState *b;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(PG_ARGISNULL(0) && PG_ARGISNULL(1));
+	a = PG_GETARG_ENGAGEMENT_STATE(0);
+	b = PG_GETARG_ENGAGEMENT_STATE(1);
+	if (a->fingerprint != b->fingerprint || a->nentries != b->nentries)
+		PG_RETURN_BOOL(false);
+	for (int i = 0; i < a->nentries; i++)
+	{
+		const EngagementEntry *x = &a->entries[i];
+		const EngagementEntry *y = &b->entries[i];
+
+		if (x->counter_id != y->counter_id || x->activities != y->activities ||
+			x->latest != y->latest || x->half_life != y->half_life ||
+			!(fabs(x->amount - y->amount) <= 1e-12 * Max(fabs(x->amount), fabs(y->amount))))
+			PG_RETURN_BOOL(false);
+	}
+	PG_RETURN_BOOL(true);
 }
 
 /* Append a timestamp as ISO 8601 in UTC, whatever the session's settings. */

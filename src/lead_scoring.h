@@ -57,6 +57,7 @@ typedef struct ActivityRule
 	bool		has_cap;
 	double		max_points;
 	uint64		counter_id;		/* its counter's id */
+	int			counter_position;	/* of that id in ScoringModel.counter_ids */
 } ActivityRule;
 
 typedef enum FitTest
@@ -149,11 +150,14 @@ extern bool numeric_to_double(Numeric num, double *result);
 extern bool numeric_to_int64(Numeric num, int64 *result);
 
 /* model.c */
-extern ScoringModel *scoring_model_from_datum(Datum definition, FmgrInfo *flinfo);
+extern ScoringModel *scoring_model_arg(FunctionCallInfo fcinfo, int argno, FmgrInfo *owner);
 extern ScoringModel *parse_scoring_model(Jsonb *definition);
 extern int	find_activity_counters(const ScoringModel *model, const char *type, int len,
 								   int *first);
 extern bool model_has_counter(const ScoringModel *model, uint64 counter_id);
+
+/* engagement_agg.c */
+extern MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name);
 
 /* engagement_state.c */
 extern void accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity);
@@ -163,7 +167,6 @@ extern void accum_merge_entry(EngagementAccum *accum, const EngagementEntry *ent
 extern void accum_merge_state(EngagementAccum *accum, const EngagementState *state);
 extern EngagementState *accum_to_state(const EngagementAccum *accum);
 extern void validate_engagement_state(const EngagementState *state, Size size);
-extern const EngagementEntry *find_entry(const EngagementState *state, uint64 counter_id);
 extern double decay_factor(double half_life, TimestampTz from, TimestampTz to);
 
 /* tracked_tables.c: the lead, type, time and properties columns */

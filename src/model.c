@@ -1,8 +1,8 @@
 /*
  * model.c
  *		Parse and validate a scoring model's jsonb definition, and cache the
- *		parsed form per calling function and per backend, so each row costs a
- *		memcmp, not a parse.
+ *		parsed form per calling function and per backend, so each row costs
+ *		at most a memcmp, not a parse.
  */
 #include "lead_scoring.h"
 
@@ -11,6 +11,7 @@
 #include "catalog/pg_collation_d.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
+#include "nodes/primnodes.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -29,6 +30,7 @@ PG_MODULE_MAGIC;
 typedef struct ModelCache
 {
 	MemoryContext context;
+	bool		constant;		/* the argument is a constant of the query */
 	Size		size;
 	char	   *bytes;
 	ScoringModel *model;
@@ -233,7 +235,7 @@ get_cap(JsonbContainer *object, const char *label, double *cap)
 
 /* The length of a list of the definition, refused past MAX_MODEL_ITEMS. */
 static int
-list_length(JsonbContainer *array, const char *key)
+definition_list_length(JsonbContainer *array, const char *key)
 {
 	int			n = array ? JsonContainerSize(array) : 0;
 
@@ -250,7 +252,7 @@ parse_components(ScoringModel *model, JsonbContainer *root)
 {
 	JsonbContainer *array = get_list(root, "components");
 	JsonbValue *elem;
-	int			n = list_length(array, "components");
+	int			n = definition_list_length(array, "components");
 
 	model->components = palloc0(sizeof(ModelComponent) * Max(n, 1));
 	FOREACH_ELEMENT(array, i, elem)
@@ -331,7 +333,7 @@ parse_activity_rules(ScoringModel *model, JsonbContainer *root)
 {
 	JsonbContainer *array = get_list(root, "activity_rules");
 	JsonbValue *elem;
-	int			n = list_length(array, "activity rules");
+	int			n = definition_list_length(array, "activity rules");
 	const char *what = "activity rule";
 
 	model->activity_rules = palloc0(sizeof(ActivityRule) * Max(n, 1));
@@ -404,7 +406,7 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 {
 	JsonbContainer *array = get_list(root, "fit_rules");
 	JsonbValue *elem;
-	int			n = list_length(array, "fit rules");
+	int			n = definition_list_length(array, "fit rules");
 	const char *what = "fit rule";
 
 	model->fit_rules = palloc0(sizeof(FitRule) * Max(n, 1));
@@ -597,7 +599,15 @@ collect_counters(ScoringModel *model)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("two activity rules of different types hash alike"),
-					 errhint("Change one rule's properties, for example by adding a key that every activity has.")));
+					 errhint("Change one rule's properties, for example by adding a key that every activity has.")));	for (int i = 0; i < model->nactivity_rules; i++)
+	{
+		ActivityRule *rule = &model->activity_rules[i];
+		uint64	   *found = bsearch(&rule->counter_id, model->counter_ids, model->ncounters,
+									sizeof(uint64), compare_counter_ids);
+
+		Assert(found != NULL);
+		rule->counter_position = found - model->counter_ids;
+	}
 }
 
 /*
@@ -689,44 +699,79 @@ backend_model(Jsonb *definition)
 }
 
 /*
- * The parsed model for a definition datum, cached in fn_extra: a query passes
- * the same definition for every row, so it is detoasted and parsed once.  The
- * cache is keyed by the datum's raw bytes (compressed or a TOAST pointer as
- * they come), so a hit costs a memcmp and no decompression.  A miss looks in
- * the backend's models before parsing.
+ * Whether argument argno of the call is a constant of the query: of the
+ * function's call, or, for an aggregate's transition function (whose
+ * argument 0 is the state), of the aggregate's call.  Only a Const is: a
+ * PL/pgSQL "simple expression" keeps its fn_extra while its parameters take
+ * new values, maybe at the same address.
+ */
+static bool
+argument_is_constant(FunctionCallInfo fcinfo, int argno)
+{
+	Node	   *expr = fcinfo->flinfo->fn_expr;
+	Aggref	   *aggref;
+	List	   *args;
+
+	if (fcinfo->context != NULL && IsA(fcinfo->context, AggState) &&
+		(aggref = AggGetAggref(fcinfo)) != NULL)
+	{
+		if (argno < 1 || argno > list_length(aggref->args))
+			return false;
+		return IsA(((TargetEntry *) list_nth(aggref->args, argno - 1))->expr, Const);
+	}
+	if (expr == NULL || !IsA(expr, FuncExpr))
+		return false;
+	args = ((FuncExpr *) expr)->args;
+	return argno >= 0 && argno < list_length(args) && IsA(list_nth(args, argno), Const);
+}
+
+/*
+ * The parsed model for argument argno, cached in the fn_extra of 'owner'
+ * (the call's own flinfo, or a copy for a second model argument): a query
+ * passes the same definition for every row, so it is detoasted and parsed
+ * once.  A constant is never compared again; any other value is compared by
+ * its raw bytes (compressed or a TOAST pointer as they come), which costs a
+ * memcmp and no decompression.  A miss looks in the backend's models before
+ * parsing.
  */
 ScoringModel *
-scoring_model_from_datum(Datum datum, FmgrInfo *flinfo)
+scoring_model_arg(FunctionCallInfo fcinfo, int argno, FmgrInfo *owner)
 {
-	ModelCache *cache = (ModelCache *) flinfo->fn_extra;
+	ModelCache *cache = (ModelCache *) owner->fn_extra;
+	Datum		datum = PG_GETARG_DATUM(argno);
 	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
-	Size		size = VARSIZE_ANY(raw);
+	Size		size;
 	MemoryContext old;
 	Jsonb	   *definition;
 	ScoringModel *model;
 
+	if (cache != NULL && cache->constant && cache->model != NULL)
+		return cache->model;
+	size = VARSIZE_ANY(raw);
 	if (cache != NULL && cache->size == size && memcmp(cache->bytes, raw, size) == 0)
 		return cache->model;
 
 	if (cache == NULL)
 	{
-		cache = MemoryContextAllocZero(flinfo->fn_mcxt, sizeof(ModelCache));
-		flinfo->fn_extra = cache;
+		cache = MemoryContextAllocZero(owner->fn_mcxt, sizeof(ModelCache));
+		cache->constant = argument_is_constant(fcinfo, argno);
+		owner->fn_extra = cache;
 	}
 	if (cache->context != NULL)
 		MemoryContextDelete(cache->context);
 	cache->model = NULL;
 	cache->size = 0;
-	cache->context = AllocSetContextCreate(flinfo->fn_mcxt, "lead_scoring model",
+	cache->context = AllocSetContextCreate(owner->fn_mcxt, "lead_scoring model",
 										   ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cache->context);
 	/* a fresh copy: the parsed rules point into it, unless the backend keeps it */
 	definition = (Jsonb *) PG_DETOAST_DATUM_COPY(datum);
 	model = backend_model(definition);
-	cache->model = model != NULL ? model : parse_scoring_model(definition);
+	model = model != NULL ? model : parse_scoring_model(definition);
 	cache->bytes = palloc(size);
 	memcpy(cache->bytes, raw, size);
 	cache->size = size;
+	cache->model = model;
 	MemoryContextSwitchTo(old);
 	return cache->model;
 }

@@ -92,8 +92,8 @@ lead_scoring_rebase_engagement(PG_FUNCTION_ARGS)
 		cache->definition.fn_extra = NULL;
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	previous = scoring_model_from_datum(PG_GETARG_DATUM(1), &cache->previous);
-	definition = scoring_model_from_datum(PG_GETARG_DATUM(2), &cache->definition);
+	previous = scoring_model_arg(fcinfo, 1, &cache->previous);
+	definition = scoring_model_arg(fcinfo, 2, &cache->definition);
 	state = PG_GETARG_ENGAGEMENT_STATE(0);
 	check_state_matches_model(state, previous);
 	if (!PG_ARGISNULL(3))

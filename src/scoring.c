@@ -37,6 +37,9 @@ clamp_to_cap(double value, bool has_cap, double cap)
 	return Max(-cap, Min(cap, value));
 }
 
+/* Up to this many components, rules or counters, an evaluation allocates nothing. */
+#define LOCAL_ITEMS 64
+
 /*
  * Apply component caps to the contributions and return the capped total.
  * When a component is capped, its rules share the cap in proportion to what
@@ -45,9 +48,13 @@ clamp_to_cap(double value, bool has_cap, double cap)
 static double
 apply_component_caps(const ScoringModel *model, Contribution *parts, int nparts)
 {
-	double	   *sums = palloc0(sizeof(double) * Max(model->ncomponents, 1));
+	double		local[LOCAL_ITEMS];
+	double	   *sums = model->ncomponents <= LOCAL_ITEMS ? local
+		: palloc(sizeof(double) * model->ncomponents);
 	double		total = 0;
 
+	for (int c = 0; c < model->ncomponents; c++)
+		sums[c] = 0;
 	for (int i = 0; i < nparts; i++)
 		sums[parts[i].component] += parts[i].after_rule_cap;
 	for (int i = 0; i < nparts; i++)
@@ -62,7 +69,8 @@ apply_component_caps(const ScoringModel *model, Contribution *parts, int nparts)
 	for (int c = 0; c < model->ncomponents; c++)
 		total += clamp_to_cap(sums[c], model->components[c].has_cap,
 							  model->components[c].max_points);
-	pfree(sums);
+	if (sums != local)
+		pfree(sums);
 	return total;
 }
 
@@ -95,6 +103,36 @@ check_state_matches_model(const EngagementState *state, const ScoringModel *mode
 }
 
 /*
+ * Each model counter's entry in the state (NULL if it counted nothing) and
+ * its amount decayed to at, by position in model->counter_ids: one walk, as
+ * both are sorted by counter id, and one decay per counter however many
+ * rules share it.
+ */
+static void
+decay_counters(const EngagementState *state, const ScoringModel *model, TimestampTz at,
+			   const EngagementEntry **entries, double *decayed)
+{
+	int			j = 0;
+
+	for (int k = 0; k < model->ncounters; k++)
+		entries[k] = NULL;
+	for (int i = 0; i < state->nentries; i++)
+	{
+		const EngagementEntry *e = &state->entries[i];
+
+		while (j < model->ncounters && model->counter_ids[j] < e->counter_id)
+			j++;
+		if (j == model->ncounters)
+			break;
+		if (model->counter_ids[j] == e->counter_id)
+		{
+			entries[j] = e;
+			decayed[j] = e->amount * decay_factor(e->half_life, e->latest, at);
+		}
+	}
+}
+
+/*
  * The engagement contributions of a state at as_of, one per rule whose
  * counter counted activities, in rule_id order; returns the score.
  */
@@ -102,16 +140,26 @@ static double
 evaluate_engagement(const EngagementState *state, const ScoringModel *model,
 					TimestampTz as_of, Contribution *parts, int *nparts)
 {
-	TimestampTz at = evaluation_instant(state, as_of);
+	const EngagementEntry *local_entries[LOCAL_ITEMS];
+	double		local_decayed[LOCAL_ITEMS];
+	const EngagementEntry **entries = local_entries;
+	double	   *decayed = local_decayed;
+	double		score;
 
 	check_state_matches_model(state, model);
 	*nparts = 0;
 	if (state->nentries == 0)
 		return 0;
+	if (model->ncounters > LOCAL_ITEMS)
+	{
+		entries = palloc(sizeof(EngagementEntry *) * model->ncounters);
+		decayed = palloc(sizeof(double) * model->ncounters);
+	}
+	decay_counters(state, model, evaluation_instant(state, as_of), entries, decayed);
 	for (int i = 0; i < model->nactivity_rules; i++)
 	{
 		const ActivityRule *rule = &model->activity_rules[model->rules_by_id[i]];
-		const EngagementEntry *e = find_entry(state, rule->counter_id);
+		const EngagementEntry *e = entries[rule->counter_position];
 		Contribution *p;
 
 		if (e == NULL)
@@ -121,10 +169,16 @@ evaluate_engagement(const EngagementState *state, const ScoringModel *model,
 		p->component = rule->component;
 		p->activities = e->activities;
 		p->latest = e->latest;
-		p->before_caps = e->amount * decay_factor(e->half_life, e->latest, at) * rule->points;
+		p->before_caps = decayed[rule->counter_position] * rule->points;
 		p->after_rule_cap = clamp_to_cap(p->before_caps, rule->has_cap, rule->max_points);
 	}
-	return apply_component_caps(model, parts, *nparts);
+	score = apply_component_caps(model, parts, *nparts);
+	if (entries != local_entries)
+	{
+		pfree(entries);
+		pfree(decayed);
+	}
+	return score;
 }
 
 /* engagement_score(state, model, as_of): the capped, decayed engagement score. */
@@ -133,13 +187,16 @@ Datum
 lead_scoring_engagement_score(PG_FUNCTION_ARGS)
 {
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
-	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nactivity_rules, 1));
+	Contribution local[LOCAL_ITEMS];
+	Contribution *parts = model->nactivity_rules <= LOCAL_ITEMS ? local
+		: palloc(sizeof(Contribution) * model->nactivity_rules);
 	int			nparts;
 	double		score = evaluate_engagement(state, model, as_of, parts, &nparts);
 
-	pfree(parts);
+	if (parts != local)
+		pfree(parts);
 	PG_RETURN_FLOAT8(score);
 }
 
@@ -150,7 +207,7 @@ lead_scoring_engagement_breakdown(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
 	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nactivity_rules, 1));
 	int			nparts;
@@ -223,18 +280,100 @@ attribute_number(const JsonbValue *v, double *result)
 	return false;
 }
 
-/* Does a lead's attributes pass a fit rule's test? */
+/*
+ * What fit rules test for a lead, as fit_attributes() builds it: the keys of
+ * its attributes object, then email, email_domain, first_name, last_name and
+ * company from its columns (each null if absent).  Read in place, so that
+ * scoring a lead from its columns builds no jsonb.
+ */
+typedef struct LeadAttributes
+{
+	JsonbContainer *attributes;	/* an object, or NULL */
+	text	   *email;
+	text	   *first_name;
+	text	   *last_name;
+	text	   *company;
+	bool		domain_known;
+	text	   *email_domain;	/* lower(part after the first @ up to the next), or NULL */
+} LeadAttributes;
+
+/* A lead whose attributes are one jsonb value (fit_attributes' output). */
+static LeadAttributes
+attributes_of_jsonb(Jsonb *attributes)
+{
+	LeadAttributes lead = {0};
+
+	if (attributes != NULL && JsonContainerIsObject(&attributes->root))
+		lead.attributes = &attributes->root;
+	lead.domain_known = true;
+	return lead;
+}
+
+/* lower(NULLIF(split_part(email, '@', 2), '')), as fit_attributes() has it. */
+static text *
+email_domain(LeadAttributes *lead)
+{
+	if (!lead->domain_known)
+	{
+		lead->domain_known = true;
+		if (lead->email != NULL)
+		{
+			const char *s = VARDATA_ANY(lead->email);
+			int			len = VARSIZE_ANY_EXHDR(lead->email);
+			const char *at = memchr(s, '@', len);
+
+			if (at != NULL)
+			{
+				const char *start = at + 1;
+				const char *end = memchr(start, '@', s + len - start);
+				int			n = (end != NULL ? end : s + len) - start;
+
+				if (n > 0)
+					lead->email_domain = DatumGetTextPP(DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID,
+																				PointerGetDatum(cstring_to_text_with_len(start, n))));
+			}
+		}
+	}
+	return lead->email_domain;
+}
+
+/* A lead's attribute by name, or NULL if it has none. */
+static JsonbValue *
+lead_attribute(LeadAttributes *lead, const char *key, int len, JsonbValue *buf)
+{
+	JsonbValue *v;
+	text	   *t = NULL;
+
+	if (lead->attributes != NULL &&
+		(v = getKeyJsonValueFromContainer(lead->attributes, key, len, buf)) != NULL)
+		return v;
+	if (len == 5 && memcmp(key, "email", 5) == 0)
+		t = lead->email;
+	else if (len == 12 && memcmp(key, "email_domain", 12) == 0)
+		t = email_domain(lead);
+	else if (len == 10 && memcmp(key, "first_name", 10) == 0)
+		t = lead->first_name;
+	else if (len == 9 && memcmp(key, "last_name", 9) == 0)
+		t = lead->last_name;
+	else if (len == 7 && memcmp(key, "company", 7) == 0)
+		t = lead->company;
+	if (t == NULL)
+		return NULL;
+	buf->type = jbvString;
+	buf->val.string.val = VARDATA_ANY(t);
+	buf->val.string.len = VARSIZE_ANY_EXHDR(t);
+	return buf;
+}
+
+/* Does a lead pass a fit rule's test? */
 static bool
-fit_rule_matches(const FitRule *rule, Jsonb *attributes)
+fit_rule_matches(const FitRule *rule, LeadAttributes *lead)
 {
 	JsonbValue	buf;
 	JsonbValue *v;
 	double		number;
 
-	if (!JsonContainerIsObject(&attributes->root))
-		return false;
-	v = getKeyJsonValueFromContainer(&attributes->root, rule->attribute,
-									 rule->attribute_len, &buf);
+	v = lead_attribute(lead, rule->attribute, rule->attribute_len, &buf);
 	if (v == NULL || v->type == jbvNull)
 		return false;
 
@@ -266,7 +405,7 @@ fit_rule_matches(const FitRule *rule, Jsonb *attributes)
 
 /* The fit contributions of a lead's attributes; returns the score. */
 static double
-evaluate_fit(const ScoringModel *model, Jsonb *attributes, Contribution *parts, int *nparts)
+evaluate_fit(const ScoringModel *model, LeadAttributes *lead, Contribution *parts, int *nparts)
 {
 	*nparts = 0;
 	for (int i = 0; i < model->nfit_rules; i++)
@@ -274,7 +413,7 @@ evaluate_fit(const ScoringModel *model, Jsonb *attributes, Contribution *parts, 
 		const FitRule *rule = &model->fit_rules[i];
 		Contribution *p;
 
-		if (!fit_rule_matches(rule, attributes))
+		if (!fit_rule_matches(rule, lead))
 			continue;
 		p = &parts[(*nparts)++];
 		memset(p, 0, sizeof(Contribution));
@@ -291,13 +430,51 @@ PG_FUNCTION_INFO_V1(lead_scoring_fit_score);
 Datum
 lead_scoring_fit_score(PG_FUNCTION_ARGS)
 {
-	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(0), fcinfo->flinfo);
-	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
+	ScoringModel *model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+	LeadAttributes lead = attributes_of_jsonb(PG_GETARG_JSONB_P(1));
 	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nfit_rules, 1));
 	int			nparts;
-	double		score = evaluate_fit(model, attributes, parts, &nparts);
+	double		score = evaluate_fit(model, &lead, parts, &nparts);
 
 	pfree(parts);
+	PG_RETURN_FLOAT8(score);
+}
+
+/*
+ * lead_fit_score(model, email, first_name, last_name, company, attributes):
+ * fit_score(model, fit_attributes(...)) read from a lead's columns in place.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_lead_fit_score);
+Datum
+lead_scoring_lead_fit_score(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model;
+	LeadAttributes lead = {0};
+	Contribution local[LOCAL_ITEMS];
+	Contribution *parts;
+	int			nparts;
+	double		score;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+	lead.email = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	lead.first_name = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	lead.last_name = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+	lead.company = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
+	if (!PG_ARGISNULL(5))
+	{
+		Jsonb	   *attributes = PG_GETARG_JSONB_P(5);
+
+		/* fit_attributes() appends a non-object: nothing of it, nor of the columns, is an attribute */
+		if (!JsonContainerIsObject(&attributes->root))
+			PG_RETURN_FLOAT8(0);
+		lead.attributes = &attributes->root;
+	}
+	parts = model->nfit_rules <= LOCAL_ITEMS ? local : palloc(sizeof(Contribution) * model->nfit_rules);
+	score = evaluate_fit(model, &lead, parts, &nparts);
+	if (parts != local)
+		pfree(parts);
 	PG_RETURN_FLOAT8(score);
 }
 
@@ -307,13 +484,13 @@ Datum
 lead_scoring_fit_breakdown(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(0), fcinfo->flinfo);
-	Jsonb	   *attributes = PG_GETARG_JSONB_P(1);
+	ScoringModel *model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+	LeadAttributes lead = attributes_of_jsonb(PG_GETARG_JSONB_P(1));
 	Contribution *parts = palloc(sizeof(Contribution) * Max(model->nfit_rules, 1));
 	int			nparts;
 
 	InitMaterializedSRF(fcinfo, 0);
-	(void) evaluate_fit(model, attributes, parts, &nparts);
+	(void) evaluate_fit(model, &lead, parts, &nparts);
 	for (int i = 0; i < nparts; i++)
 	{
 		Datum		values[4];
@@ -334,7 +511,7 @@ Datum
 lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
 {
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
+	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
 
 	PG_RETURN_BOOL(state->fingerprint == model->fingerprint);
 }
@@ -353,12 +530,13 @@ lead_scoring_model_features(PG_FUNCTION_ARGS)
 	TimestampTz as_of;
 	EngagementState *state = NULL;
 	Jsonb	   *attributes = NULL;
+	LeadAttributes lead;
 	int			nfeatures;
 	Datum	   *values;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		PG_RETURN_NULL();
-	model = scoring_model_from_datum(PG_GETARG_DATUM(1), fcinfo->flinfo);
+	model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
 	as_of = PG_GETARG_TIMESTAMPTZ(3);
 	if (!PG_ARGISNULL(0))
 	{
@@ -374,22 +552,24 @@ lead_scoring_model_features(PG_FUNCTION_ARGS)
 		values[i] = Float8GetDatum(0.0);
 	if (state != NULL)
 	{
-		TimestampTz at = evaluation_instant(state, as_of);
+		const EngagementEntry **entries = palloc(sizeof(EngagementEntry *) * Max(model->ncounters, 1));
+		double	   *decayed = palloc(sizeof(double) * Max(model->ncounters, 1));
 
+		decay_counters(state, model, evaluation_instant(state, as_of), entries, decayed);
 		for (int i = 0; i < model->nactivity_rules; i++)
 		{
-			const EngagementEntry *e =
-				find_entry(state, model->activity_rules[model->rules_by_id[i]].counter_id);
+			int			k = model->activity_rules[model->rules_by_id[i]].counter_position;
 
-			if (e != NULL)
-				values[i] = Float8GetDatum(e->amount * decay_factor(e->half_life, e->latest, at));
+			if (entries[k] != NULL)
+				values[i] = Float8GetDatum(decayed[k]);
 		}
 	}
 
+	lead = attributes_of_jsonb(attributes);
 	for (int i = 0; i < model->nfit_rules; i++)
 	{
 		bool		passed = attributes != NULL &&
-			fit_rule_matches(&model->fit_rules[model->fit_rules_by_id[i]], attributes);
+			fit_rule_matches(&model->fit_rules[model->fit_rules_by_id[i]], &lead);
 
 		values[model->nactivity_rules + i] = Float8GetDatum(passed ? 1.0 : 0.0);
 	}

@@ -81,3 +81,52 @@ RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN GREATEST(pg_catalog.width_bucket(score, min_scores), 1);
 COMMENT ON FUNCTION lead_scoring.grade_index(double precision, double precision[]) IS
   'Position in ascending min_scores of the grade a score earns (1, the lowest grade, for scores below every threshold)';
+
+-- The report of a model change in one pass that parallel workers can share:
+-- each lead is graded before and after (each score evaluated once, as an
+-- argument), and the leads whose handoff flag no longer fits are collected,
+-- so that hand_off looks at those (and the suppressed ones flagged) only.
+CREATE TYPE lead_scoring.regrade_report AS (
+  leads bigint, changed_grade bigint, now_sales_ready bigint, no_longer_sales_ready bigint,
+  leads_to_hand_off bigint[]);
+COMMENT ON TYPE lead_scoring.regrade_report IS 'What lead_scoring.regrade counts over the leads of a model change';
+COMMENT ON COLUMN lead_scoring.regrade_report.leads IS 'Leads graded';
+COMMENT ON COLUMN lead_scoring.regrade_report.changed_grade IS 'Of them, those whose grade differs after (a lead without a score before counts)';
+COMMENT ON COLUMN lead_scoring.regrade_report.now_sales_ready IS 'Those sales-ready after and not before';
+COMMENT ON COLUMN lead_scoring.regrade_report.no_longer_sales_ready IS 'Those sales-ready before and not after';
+COMMENT ON COLUMN lead_scoring.regrade_report.leads_to_hand_off IS 'Leads whose handed_off flag differs from their sales-readiness after: with the suppressed leads flagged, what hand_off must look at';
+
+CREATE FUNCTION lead_scoring.regrade_transfn(internal, bigint, boolean, double precision, double precision,
+                                                   double precision[], boolean[])
+RETURNS internal AS 'MODULE_PATHNAME', 'lead_scoring_regrade_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.regrade_transfn(internal, bigint, boolean, double precision, double precision, double precision[], boolean[]) IS
+  'Transition function of lead_scoring.regrade';
+CREATE FUNCTION lead_scoring.regrade_combinefn(internal, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'lead_scoring_regrade_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.regrade_combinefn(internal, internal) IS
+  'Combine function of lead_scoring.regrade (parallel workers)';
+CREATE FUNCTION lead_scoring.regrade_serialfn(internal)
+RETURNS bytea AS 'MODULE_PATHNAME', 'lead_scoring_regrade_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.regrade_serialfn(internal) IS
+  'Serial function of lead_scoring.regrade (parallel workers)';
+CREATE FUNCTION lead_scoring.regrade_deserialfn(bytea, internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'lead_scoring_regrade_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.regrade_deserialfn(bytea, internal) IS
+  'Deserial function of lead_scoring.regrade (parallel workers)';
+CREATE FUNCTION lead_scoring.regrade_finalfn(internal)
+RETURNS lead_scoring.regrade_report AS 'MODULE_PATHNAME', 'lead_scoring_regrade_finalfn'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.regrade_finalfn(internal) IS
+  'Final function of lead_scoring.regrade';
+CREATE AGGREGATE lead_scoring.regrade(lead_id bigint, handed_off boolean, score_before double precision, score_after double precision,
+                                      min_scores double precision[], sales_ready boolean[]) (
+  SFUNC = lead_scoring.regrade_transfn,
+  STYPE = internal,
+  FINALFUNC = lead_scoring.regrade_finalfn,
+  COMBINEFUNC = lead_scoring.regrade_combinefn,
+  SERIALFUNC = lead_scoring.regrade_serialfn,
+  DESERIALFUNC = lead_scoring.regrade_deserialfn,
+  PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE lead_scoring.regrade(bigint, boolean, double precision, double precision, double precision[], boolean[]) IS
+  'Grades each lead with its score before and after a model change (before null: no grade) under the thresholds given (grade_thresholds), and reports how many changed grade and sales-readiness, and which leads hand_off must look at';

@@ -205,8 +205,8 @@ BEGIN
   END IF;
   WITH scored AS (
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
-             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_score(m.definition, n.email, n.first_name, n.last_name,
+                                                          n.company, n.attributes), 0)
       FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
      ORDER BY n.lead_id
     ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now(),
@@ -240,8 +240,8 @@ BEGIN
   END IF;
   WITH scored AS (
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-    SELECT n.lead_id, coalesce(lead_scoring.fit_score(m.definition,
-             lead_scoring.fit_attributes(n.email, n.first_name, n.last_name, n.company, n.attributes)), 0)
+    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_score(m.definition, n.email, n.first_name, n.last_name,
+                                                          n.company, n.attributes), 0)
       FROM new_leads n LEFT JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
      WHERE o.lead_id IS NULL   -- a lead whose id changed comes in as if inserted
         OR (n.email, n.first_name, n.last_name, n.company, n.attributes)

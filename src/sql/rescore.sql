@@ -81,6 +81,10 @@ DECLARE
   changed bigint[];
   written bigint;
   recompute text;
+  report lead_scoring.regrade_report;
+  definition_sql text;
+  previous_sql text;
+  thresholds text;
 BEGIN
   SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
   -- the first rescore after a restore finds a restore that lost rules
@@ -91,23 +95,30 @@ BEGIN
             HINT = 'Activate one with SELECT * FROM lead_scoring.activate_model(''name'').';
   END IF;
   previous := coalesce(previous_definition, definition);
+  -- the models and thresholds go into the passes over every lead as
+  -- constants, which parallel workers share and nothing compares per row
+  definition_sql := format('%L::jsonb', definition);
+  previous_sql := format('%L::jsonb', previous);
+  SELECT format('%L::double precision[], %L::boolean[]', t.min_scores, t.sales_ready) INTO thresholds
+    FROM lead_scoring.grade_thresholds t;
   from_scratch := from_scratch OR previous_definition IS NULL;
   same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
   same_fit := NOT from_scratch AND lead_scoring.fit_signature(previous) = lead_scoring.fit_signature(definition);
   types := CASE WHEN from_scratch OR same_engagement THEN '{}' ELSE lead_scoring.recount_types(previous, definition) END;
   IF same_engagement AND same_fit THEN
     -- nothing stored changes: one pass grades every lead under both models
-    SELECT count(*),
-           count(*) FILTER (WHERE t.grades[g.after] IS DISTINCT FROM t.grades[g.before]),
-           count(*) FILTER (WHERE t.sales_ready[g.after] AND NOT coalesce(t.sales_ready[g.before], false)),
-           count(*) FILTER (WHERE t.sales_ready[g.before] AND NOT coalesce(t.sales_ready[g.after], false))
-      INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
-      FROM lead_scoring.lead_scores s, lead_scoring.grade_thresholds t,
-           LATERAL (SELECT lead_scoring.grade_index(lead_scoring.total_score(s.fit_score, s.engagement, previous, now()),
-                                                    t.min_scores) AS before,
-                           lead_scoring.grade_index(lead_scoring.total_score(s.fit_score, s.engagement, definition, now()),
-                                                    t.min_scores) AS after) g;
-    PERFORM lead_scoring.hand_off(NULL, 'model');
+    EXECUTE format($q$
+      SELECT (g.r).* FROM (
+        SELECT lead_scoring.regrade(s.lead_id, s.handed_off,
+                 lead_scoring.total_score(s.fit_score, s.engagement, %s, now()),
+                 lead_scoring.total_score(s.fit_score, s.engagement, %s, now()), %s) AS r
+          FROM lead_scoring.lead_scores s) g$q$, previous_sql, definition_sql, thresholds)
+      INTO report;
+    leads_rescored := report.leads;
+    leads_changed_grade := report.changed_grade;
+    leads_now_sales_ready := report.now_sales_ready;
+    leads_no_longer_sales_ready := report.no_longer_sales_ready;
+    PERFORM lead_scoring.hand_off(report.leads_to_hand_off || lead_scoring.suppressed_handed_off(), 'model');
     RETURN;
   END IF;
   IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
@@ -116,86 +127,96 @@ BEGIN
             DETAIL = 'It recomputes the leads whose activities came in while it ran, which a transaction snapshot would not show.',
             HINT = 'Run the change in a READ COMMITTED transaction.';
   END IF;
-  -- every lead's state and fit from the raw data, or those of the leads in $3
-  -- (EXECUTE plans with the values: "$3 IS NULL OR" folds away)
-  recompute := format($q$
-    INSERT INTO lead_scoring_rescore
-    SELECT e.lead_id, s.xmin, coalesce(f.fit_score, 0), a.engagement,
+  -- A lead's row of lead_scoring_rescore: its new fit and state; seen, the
+  -- xmin of its lead_scores row (null: none); before, its total under the
+  -- previous model; handed_off, as its row has it (a new row: whether it was
+  -- ever handed off); differs, whether its row must be written.
+  --
+  -- Every lead's, from the raw data, or those of the leads in %4$s (planned
+  -- with the value: "IS NULL OR" folds away); each side planned on its own,
+  -- with parallel workers, then joined.
+  recompute := $q$
+    WITH f AS MATERIALIZED (
+      SELECT l.lead_id, lead_scoring.lead_fit_score(%2$s, l.email, l.first_name, l.last_name, l.company,
+                                                    l.attributes) AS fit_score
+        FROM lead_scoring.leads l WHERE %4$s IS NULL OR l.lead_id = ANY (%4$s)),
+    a AS MATERIALIZED (
+      SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
+        FROM (%1$s) a WHERE a.lead_id IS NOT NULL AND (%4$s IS NULL OR a.lead_id = ANY (%4$s))
+       GROUP BY a.lead_id)
+    SELECT lead_id, s.xmin AS seen, coalesce(f.fit_score, 0) AS fit_score, a.engagement,
            lead_scoring.total_score(s.fit_score,
-             CASE WHEN lead_scoring.state_matches_model(s.engagement, $2) THEN s.engagement END, $2, now()),
-           lead_scoring.total_score(coalesce(f.fit_score, 0), a.engagement, $1, now())
-      FROM (SELECT a.lead_id FROM (%1$s) a WHERE a.lead_id IS NOT NULL AND ($3 IS NULL OR a.lead_id = ANY ($3))
-            UNION SELECT l.lead_id FROM lead_scoring.leads l WHERE $3 IS NULL OR l.lead_id = ANY ($3)) e
-      LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
-                   FROM (%1$s) a WHERE a.lead_id IS NOT NULL AND ($3 IS NULL OR a.lead_id = ANY ($3))
-                  GROUP BY a.lead_id) a USING (lead_id)
-      LEFT JOIN (SELECT l.lead_id, lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
-                                                                                          l.company, l.attributes)) AS fit_score
-                   FROM lead_scoring.leads l WHERE $3 IS NULL OR l.lead_id = ANY ($3)) f USING (lead_id)
-      LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$, sources);
-  -- 1. the states, from one snapshot, without a lock (seen: each row's xmin)
-  CREATE TEMP TABLE lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision,
-                                          engagement lead_scoring.engagement_state,
-                                          before double precision, after double precision) ON COMMIT DROP;
-  -- for plpgsql_check, which cannot see a table created here (a constant at run time)
-  PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision, engagement lead_scoring.engagement_state, before double precision, after double precision)';
+             CASE WHEN lead_scoring.state_matches_model(s.engagement, %3$s) THEN s.engagement END, %3$s, now()) AS before,
+           coalesce(s.handed_off, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = lead_id)) AS handed_off,
+           s.lead_id IS NULL OR s.fit_score IS DISTINCT FROM coalesce(f.fit_score, 0)
+             OR NOT lead_scoring.same_engagement(s.engagement, a.engagement) AS differs
+      FROM f FULL JOIN a USING (lead_id) LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$;
+  -- 1. the states, from one snapshot, without a lock. CREATE TABLE AS, unlike
+  -- INSERT, may read in parallel workers; it takes no parameters, so every
+  -- value is written in.
   IF from_scratch THEN
-    EXECUTE recompute USING definition, previous, NULL::bigint[];
+    EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
+            || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]');
   ELSE
     EXECUTE format($q$
-      INSERT INTO lead_scoring_rescore
-      SELECT s.lead_id, s.xmin, n.fit_score, n.engagement,
-             lead_scoring.total_score(s.fit_score, s.engagement, $2, now()),
-             lead_scoring.total_score(n.fit_score, n.engagement, $1, now())
-        FROM lead_scoring.lead_scores s
-        LEFT JOIN lead_scoring.leads l ON NOT $4 AND l.lead_id = s.lead_id
-        LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities($1, a.activity_type, a.occurred_at, a.properties) AS engagement
-                     FROM (%s) a WHERE a.activity_type = ANY ($5) AND a.lead_id IS NOT NULL GROUP BY a.lead_id) r
-          ON cardinality($5) > 0 AND r.lead_id = s.lead_id
-       CROSS JOIN LATERAL (SELECT
-             CASE WHEN $4 THEN s.fit_score
-                  ELSE coalesce(lead_scoring.fit_score($1, lead_scoring.fit_attributes(l.email, l.first_name, l.last_name,
-                                                                                        l.company, l.attributes)), 0) END AS fit_score,
-             CASE WHEN $3 THEN s.engagement
-                  ELSE lead_scoring.rebase_engagement(s.engagement, $2, $1, r.engagement) END AS engagement) n$q$, sources)
-    USING definition, previous, same_engagement, same_fit, types;
+      CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS
+      WITH n AS MATERIALIZED (
+        SELECT s.lead_id, s.xmin AS seen,
+               CASE WHEN %5$L THEN s.fit_score
+                    ELSE coalesce(lead_scoring.lead_fit_score(%2$s, l.email, l.first_name, l.last_name, l.company,
+                                                              l.attributes), 0) END AS fit_score,
+               CASE WHEN %4$L THEN s.engagement
+                    ELSE lead_scoring.rebase_engagement(s.engagement, %3$s, %2$s, r.engagement) END AS engagement,
+               lead_scoring.total_score(s.fit_score, s.engagement, %3$s, now()) AS before,
+               s.handed_off, s.fit_score AS old_fit_score, s.engagement AS old_engagement
+          FROM lead_scoring.lead_scores s
+          LEFT JOIN lead_scoring.leads l ON NOT %5$L AND l.lead_id = s.lead_id
+          LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
+                       FROM (%1$s) a WHERE a.activity_type = ANY (%6$L::text[]) AND a.lead_id IS NOT NULL GROUP BY a.lead_id) r
+            ON cardinality(%6$L::text[]) > 0 AND r.lead_id = s.lead_id)
+      SELECT n.lead_id, n.seen, n.fit_score, n.engagement, n.before, n.handed_off,
+             n.fit_score IS DISTINCT FROM n.old_fit_score
+               OR NOT lead_scoring.same_engagement(n.engagement, n.old_engagement) AS differs
+        FROM n$q$,
+      sources, definition_sql, previous_sql, same_engagement, same_fit, types);
   END IF;
+  -- for plpgsql_check, which cannot see a table created here (a constant at run time)
+  PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
   -- 2. writers of lead_scores finish, and wait for this transaction
   LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
-  -- 3. leads whose rows changed since (a fresh snapshot): scored from their own activities
+  -- 3. leads whose rows came, went or changed since (a fresh snapshot):
+  -- scored again from their own activities, as their rows are now
   changed := ARRAY(
-    SELECT s.lead_id FROM lead_scoring.lead_scores s LEFT JOIN lead_scoring_rescore r USING (lead_id)
-     WHERE r.lead_id IS NULL OR r.seen IS DISTINCT FROM s.xmin
-    UNION
-    SELECT r.lead_id FROM lead_scoring_rescore r
-     WHERE r.seen IS NOT NULL AND NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id));
+    SELECT lead_id FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)
+     WHERE r.lead_id IS NULL OR (s.lead_id IS NULL AND r.seen IS NOT NULL)
+        OR (s.lead_id IS NOT NULL AND r.seen IS DISTINCT FROM s.xmin));
   IF cardinality(changed) > 0 THEN
     DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
-    EXECUTE recompute USING definition, previous, changed;
+    EXECUTE 'INSERT INTO lead_scoring_rescore ' || format(recompute, sources, definition_sql, previous_sql, '$1')
+      USING changed;
+    -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
+    DELETE FROM lead_scoring.lead_scores s
+     WHERE s.lead_id = ANY (changed) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
   END IF;
-  -- 4. only what differs is written
-  DELETE FROM lead_scoring.lead_scores s
-   WHERE NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
+  -- 4. only what differs is written: every row left is as seen
   UPDATE lead_scoring.lead_scores s SET fit_score = r.fit_score, engagement = r.engagement, scored_at = now()
     FROM lead_scoring_rescore r
-   WHERE r.lead_id = s.lead_id
-     AND (s.fit_score IS DISTINCT FROM r.fit_score
-          OR lead_scoring.engagement_state_send(s.engagement) IS DISTINCT FROM lead_scoring.engagement_state_send(r.engagement));
+   WHERE r.differs AND r.seen IS NOT NULL AND r.lead_id = s.lead_id;
   GET DIAGNOSTICS written = ROW_COUNT;
   INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, engagement, handed_off)
-  SELECT r.lead_id, r.fit_score, r.engagement, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = r.lead_id)
-    FROM lead_scoring_rescore r
-   WHERE NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = r.lead_id)
-   ORDER BY r.lead_id;
+  SELECT r.lead_id, r.fit_score, r.engagement, r.handed_off FROM lead_scoring_rescore r
+   WHERE r.seen IS NULL ORDER BY r.lead_id;
   -- a lead new to scoring had no grade before
-  SELECT count(*),
-         count(*) FILTER (WHERE t.grades[g.after] IS DISTINCT FROM t.grades[g.before]),
-         count(*) FILTER (WHERE t.sales_ready[g.after] AND NOT coalesce(t.sales_ready[g.before], false)),
-         count(*) FILTER (WHERE t.sales_ready[g.before] AND NOT coalesce(t.sales_ready[g.after], false))
-    INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
-    FROM lead_scoring_rescore r, lead_scoring.grade_thresholds t,
-         LATERAL (SELECT CASE WHEN r.before IS NOT NULL THEN lead_scoring.grade_index(r.before, t.min_scores) END AS before,
-                         lead_scoring.grade_index(r.after, t.min_scores) AS after) g;
+  EXECUTE format($q$
+    SELECT (g.r).* FROM (
+      SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
+                                        lead_scoring.total_score(r.fit_score, r.engagement, %s, now()), %s) AS r
+        FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
+    INTO report;
+  leads_rescored := report.leads;
+  leads_changed_grade := report.changed_grade;
+  leads_now_sales_ready := report.now_sales_ready;
+  leads_no_longer_sales_ready := report.no_longer_sales_ready;
   RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot, % states rewritten',
     from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0), written;
   DROP TABLE lead_scoring_rescore;
@@ -203,8 +224,9 @@ BEGIN
     -- opt-outs as the activities have them (the latest of each lead decides)
     PERFORM lead_scoring.apply_opt_activities(NULL);
   END IF;
-  PERFORM lead_scoring.hand_off(NULL, CASE WHEN previous_definition IS DISTINCT FROM definition
-                                           THEN 'model' ELSE 'rescore' END);
+  -- after the opt-outs: a lead they suppressed is among the flagged suppressed
+  PERFORM lead_scoring.hand_off(report.leads_to_hand_off || lead_scoring.suppressed_handed_off(),
+                                CASE WHEN previous_definition IS DISTINCT FROM definition THEN 'model' ELSE 'rescore' END);
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb, boolean) IS

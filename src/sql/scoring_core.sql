@@ -25,6 +25,12 @@ CREATE FUNCTION lead_scoring.activity_count(state lead_scoring.engagement_state)
 COMMENT ON FUNCTION lead_scoring.activity_count(lead_scoring.engagement_state) IS
   'Number of activity-rule matches counted in a state (an activity matching two rules counts twice)';
 
+CREATE FUNCTION lead_scoring.same_engagement(a lead_scoring.engagement_state, b lead_scoring.engagement_state)
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_same_engagement'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.same_engagement(lead_scoring.engagement_state, lead_scoring.engagement_state) IS
+  'Whether two states count the same activities: same counters, counts and latest activities, decayed amounts equal to 1e-12 (a sum added in another order); two nulls are the same';
+
 CREATE FUNCTION lead_scoring.score_activities_transfn(internal, jsonb, text, timestamptz, jsonb)
 RETURNS internal AS 'MODULE_PATHNAME', 'score_activities_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION lead_scoring.score_activities_combinefn(internal, internal)
@@ -121,11 +127,23 @@ RETURNS SETOF record AS 'MODULE_PATHNAME', 'lead_scoring_engagement_breakdown'
 COMMENT ON FUNCTION lead_scoring.engagement_breakdown(lead_scoring.engagement_state, jsonb, timestamptz) IS
   'One row per activity rule of a state at as_of: activities counted, points after decay, after the rule cap, and after the component cap (points, which add up to engagement_score)';
 
+-- COST 100: a test per fit rule, some of them regular expressions (about
+-- 10 us a lead with the demo's rules); at 1, no plan over many leads used
+-- parallel workers for it.
 CREATE FUNCTION lead_scoring.fit_score(model jsonb, attributes jsonb) RETURNS double precision
   AS 'MODULE_PATHNAME', 'lead_scoring_fit_score'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 100;
 COMMENT ON FUNCTION lead_scoring.fit_score(jsonb, jsonb) IS
   'Fit score of a lead''s attributes under a model definition: points of the fit rules passed, capped per component';
+
+-- The same from a lead's columns, read in place: fit_attributes builds a jsonb
+-- per lead, which cost as much as the rules (scoring leads, rescoring).
+CREATE FUNCTION lead_scoring.lead_fit_score(model jsonb, email text, first_name text, last_name text,
+                                            company text, attributes jsonb) RETURNS double precision
+  AS 'MODULE_PATHNAME', 'lead_scoring_lead_fit_score'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE COST 100;
+COMMENT ON FUNCTION lead_scoring.lead_fit_score(jsonb, text, text, text, text, jsonb) IS
+  'Fit score of a lead from its columns under a model definition: fit_score(model, fit_attributes(email, first_name, last_name, company, attributes)), without building that jsonb';
 
 CREATE FUNCTION lead_scoring.fit_breakdown(model jsonb, attributes jsonb,
   OUT rule_id integer, OUT component text, OUT points_before_caps double precision,
