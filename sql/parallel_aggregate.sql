@@ -27,22 +27,6 @@ SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_sco
 \set compare 'WITH parallel_states AS MATERIALIZED (SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_scoring.models WHERE name = ''live''), a.activity_type, a.occurred_at, a.properties) AS state FROM public.bulk_activities a GROUP BY a.lead_id) SELECT count(*) AS leads, count(*) FILTER (WHERE lead_scoring.activity_count(s.state) = lead_scoring.activity_count(p.state)) AS same_counts, count(*) FILTER (WHERE abs(lead_scoring.engagement_score(s.state, m.definition, ''2026-02-01'') - lead_scoring.engagement_score(p.state, m.definition, ''2026-02-01'')) <= 1e-9 * greatest(1, abs(lead_scoring.engagement_score(s.state, m.definition, ''2026-02-01'')))) AS same_scores FROM serial_states s JOIN parallel_states p USING (lead_id), lead_scoring.models m WHERE m.name = ''live'''
 EXPLAIN (COSTS OFF) :compare;
 :compare;
--- Serial and parallel states count the same activities (same_engagement:
--- amounts equal to 1e-12, since a sum in another order may differ in its last
--- bits); a state with every activity counted twice does not, unless it
--- counted nothing (the leads whose one activity type no rule scores); nor
--- does a state and none, while two nulls (no activity) do.
-WITH parallel_states AS MATERIALIZED (
-  SELECT a.lead_id, lead_scoring.score_activities((SELECT definition FROM lead_scoring.models WHERE name = 'live'),
-                                                  a.activity_type, a.occurred_at, a.properties) AS state
-    FROM public.bulk_activities a GROUP BY a.lead_id)
-SELECT count(*) FILTER (WHERE lead_scoring.same_engagement(s.state, p.state)) AS same,
-       count(*) FILTER (WHERE lead_scoring.same_engagement(s.state, lead_scoring.merge_engagement(p.state, p.state))) AS same_doubled,
-       count(*) FILTER (WHERE lead_scoring.activity_count(s.state) = 0) AS counted_nothing,
-       count(*) FILTER (WHERE lead_scoring.same_engagement(s.state, NULL)) AS same_as_none,
-       lead_scoring.same_engagement(NULL, NULL) AS none_same_as_none
-  FROM serial_states s JOIN parallel_states p USING (lead_id);
-
 -- The report of a model change in parallel workers equals the same counts
 -- written with grade_index (thresholds 0, 40, 70; the last sales-ready).
 CREATE TABLE public.bulk_grades AS

@@ -239,39 +239,6 @@ lead_scoring_activity_count(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(total);
 }
 
-/*
- * same_engagement(a, b): do two states count the same activities?  Their
- * counters, counts, latest activities and half-lives are equal, and their
- * decayed amounts agree to 1e-12 (relative): a parallel aggregate adds the
- * same terms in another order, and a rescore need not rewrite a state for
- * the last bits of a sum.  Two nulls (no activity) are the same.
- */
-PG_FUNCTION_INFO_V1(lead_scoring_same_engagement);
-Datum
-lead_scoring_same_engagement(PG_FUNCTION_ARGS)
-{
-	EngagementState *a;
-	EngagementState *b;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_BOOL(PG_ARGISNULL(0) && PG_ARGISNULL(1));
-	a = PG_GETARG_ENGAGEMENT_STATE(0);
-	b = PG_GETARG_ENGAGEMENT_STATE(1);
-	if (a->fingerprint != b->fingerprint || a->nentries != b->nentries)
-		PG_RETURN_BOOL(false);
-	for (int i = 0; i < a->nentries; i++)
-	{
-		const EngagementEntry *x = &a->entries[i];
-		const EngagementEntry *y = &b->entries[i];
-
-		if (x->counter_id != y->counter_id || x->activities != y->activities ||
-			x->latest != y->latest || x->half_life != y->half_life ||
-			!(fabs(x->amount - y->amount) <= 1e-12 * Max(fabs(x->amount), fabs(y->amount))))
-			PG_RETURN_BOOL(false);
-	}
-	PG_RETURN_BOOL(true);
-}
-
 /* Append a timestamp as ISO 8601 in UTC, whatever the session's settings. */
 static void
 append_utc_timestamp(StringInfo buf, TimestampTz t)

@@ -149,7 +149,8 @@ BEGIN
              CASE WHEN lead_scoring.state_matches_model(s.engagement, %3$s) THEN s.engagement END, %3$s, now()) AS before,
            coalesce(s.handed_off, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = lead_id)) AS handed_off,
            s.lead_id IS NULL OR s.fit_score IS DISTINCT FROM coalesce(f.fit_score, 0)
-             OR NOT lead_scoring.same_engagement(s.engagement, a.engagement) AS differs
+             OR lead_scoring.engagement_state_send(s.engagement)
+                IS DISTINCT FROM lead_scoring.engagement_state_send(a.engagement) AS differs
       FROM f FULL JOIN a USING (lead_id) LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$;
   -- 1. the states, from one snapshot, without a lock. CREATE TABLE AS, unlike
   -- INSERT, may read in parallel workers; it takes no parameters, so every
@@ -176,7 +177,8 @@ BEGIN
             ON cardinality(%6$L::text[]) > 0 AND r.lead_id = s.lead_id)
       SELECT n.lead_id, n.seen, n.fit_score, n.engagement, n.before, n.handed_off,
              n.fit_score IS DISTINCT FROM n.old_fit_score
-               OR NOT lead_scoring.same_engagement(n.engagement, n.old_engagement) AS differs
+               OR lead_scoring.engagement_state_send(n.engagement)
+                  IS DISTINCT FROM lead_scoring.engagement_state_send(n.old_engagement) AS differs
         FROM n$q$,
       sources, definition_sql, previous_sql, same_engagement, same_fit, types);
   END IF;

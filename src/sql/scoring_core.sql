@@ -25,12 +25,6 @@ CREATE FUNCTION lead_scoring.activity_count(state lead_scoring.engagement_state)
 COMMENT ON FUNCTION lead_scoring.activity_count(lead_scoring.engagement_state) IS
   'Number of activity-rule matches counted in a state (an activity matching two rules counts twice)';
 
-CREATE FUNCTION lead_scoring.same_engagement(a lead_scoring.engagement_state, b lead_scoring.engagement_state)
-RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_same_engagement'
-  LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION lead_scoring.same_engagement(lead_scoring.engagement_state, lead_scoring.engagement_state) IS
-  'Whether two states count the same activities: same counters, counts and latest activities, decayed amounts equal to 1e-12 (a sum added in another order); two nulls are the same';
-
 CREATE FUNCTION lead_scoring.score_activities_transfn(internal, jsonb, text, timestamptz, jsonb)
 RETURNS internal AS 'MODULE_PATHNAME', 'score_activities_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION lead_scoring.score_activities_combinefn(internal, internal)
