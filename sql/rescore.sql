@@ -86,6 +86,29 @@ BEGIN ISOLATION LEVEL REPEATABLE READ;
 UPDATE lead_scoring.activity_rules SET half_life = '61 days' WHERE model_id = :live AND activity_type = 'webinar';
 ROLLBACK;
 
+-- A lead whose lead_scores row is missing (a restore does not dump that
+-- table) comes back in a rescore with its handoff flag: off for a lead never
+-- handed off, even when others were, so that one that is sales-ready now is
+-- handed off then (cause "rescore"). Its activities come in with live
+-- scoring off; all of it is rolled back.
+BEGIN;
+SELECT l.lead_id AS quiet_lead FROM lead_scoring.lead_grades l
+ WHERE NOT l.sales_ready AND NOT l.suppressed AND NOT EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = l.lead_id)
+ ORDER BY l.lead_id LIMIT 1 \gset
+SELECT count(*) > 0 AS others_handed_off FROM lead_scoring.handoffs;
+ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at, properties)
+SELECT :quiet_lead, r.activity_type, now(), coalesce(r.properties, '{}')
+  FROM lead_scoring.activity_rules r JOIN lead_scoring.active_model m USING (model_id), generate_series(1, 20)
+ WHERE r.points > 0;
+ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_score_inserts;
+DELETE FROM lead_scoring.lead_scores WHERE lead_id = :quiet_lead;
+SELECT leads_now_sales_ready >= 1 AS some_now_sales_ready FROM lead_scoring.rescore();
+SELECT g.sales_ready, s.handed_off, (SELECT count(*) FROM lead_scoring.handoffs h WHERE h.lead_id = :quiet_lead) AS handoffs,
+       (SELECT h.cause FROM lead_scoring.handoffs h WHERE h.lead_id = :quiet_lead) AS cause
+  FROM lead_scoring.lead_scores s JOIN lead_scoring.lead_grades g USING (lead_id) WHERE s.lead_id = :quiet_lead;
+ROLLBACK;
+
 -- Hostile search_path: same-named objects in public hijack nothing.
 CREATE FUNCTION public.width_bucket(double precision, double precision[]) RETURNS integer
   LANGUAGE sql AS 'SELECT 1';

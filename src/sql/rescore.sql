@@ -147,7 +147,8 @@ BEGIN
     SELECT lead_id, s.xmin AS seen, coalesce(f.fit_score, 0) AS fit_score, a.engagement,
            lead_scoring.total_score(s.fit_score,
              CASE WHEN lead_scoring.state_matches_model(s.engagement, %3$s) THEN s.engagement END, %3$s, now()) AS before,
-           coalesce(s.handed_off, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = lead_id)) AS handed_off,
+           coalesce(s.handed_off,
+                    EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = coalesce(f.lead_id, a.lead_id))) AS handed_off,
            s.lead_id IS NULL OR s.fit_score IS DISTINCT FROM coalesce(f.fit_score, 0)
              OR lead_scoring.engagement_state_send(s.engagement)
                 IS DISTINCT FROM lead_scoring.engagement_state_send(a.engagement) AS differs
@@ -228,7 +229,8 @@ BEGIN
   END IF;
   -- after the opt-outs: a lead they suppressed is among the flagged suppressed
   PERFORM lead_scoring.hand_off(report.leads_to_hand_off || lead_scoring.suppressed_handed_off(),
-                                CASE WHEN previous_definition IS DISTINCT FROM definition THEN 'model' ELSE 'rescore' END);
+                                CASE WHEN previous_definition IS NULL OR previous_definition = definition THEN 'rescore'
+                                     ELSE 'model' END);
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.rescore_from(jsonb, boolean) IS
