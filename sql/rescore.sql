@@ -52,6 +52,8 @@ CREATE TEMP TABLE saved_rules AS SELECT rule_id, points, max_points FROM lead_sc
 BEGIN;
 SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
 UPDATE lead_scoring.activity_rules SET points = 7, max_points = 40 WHERE model_id = :live AND activity_type = 'web_visit';
+-- (applied now rather than at commit, to be measured)
+SELECT leads_rescored FROM lead_scoring.apply_model_changes();
 SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS states_written FROM public.change_cost();
 COMMIT;
 SELECT round((lead_scoring.lead_score(103, '2026-02-01')).engagement_score::numeric, 2) AS engagement_of_103;
@@ -81,10 +83,38 @@ SELECT * FROM lead_scoring.activate_model('live');
 DELETE FROM lead_scoring.models WHERE name = 'live_copy';
 UPDATE lead_scoring.activity_rules r SET points = s.points, max_points = s.max_points
   FROM saved_rules s WHERE s.rule_id = r.rule_id;
--- Under REPEATABLE READ a recount is refused, not made from a stale snapshot.
+-- Edits in one transaction are rescored once, at commit, and the notice says
+-- what was recounted: here two new counters (a property no activity has) and
+-- a point moved, three edits. Until then the states are the old model's: a
+-- read of scores in the transaction is refused, saying so.
+BEGIN;
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+VALUES (:live, 'web', 'webinar', '{"asset": "batch_test"}', 1);
+SAVEPOINT before_read;
+SELECT count(*) FROM lead_scoring.lead_grades;
+ROLLBACK TO SAVEPOINT before_read;
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+VALUES (:live, 'web', 'web_visit', '{"asset": "batch_test"}', 1);
+UPDATE lead_scoring.activity_rules SET points = 2
+ WHERE model_id = :live AND activity_type = 'webinar' AND properties = '{"asset": "batch_test"}';
+COMMIT;
+SELECT * FROM public.live_mismatches();
+-- An activity inserted after an edit is scored under the edited model: live
+-- scoring applies the edit first (the notice comes from the insert), and
+-- nothing is left for the commit.
+BEGIN;
+DELETE FROM lead_scoring.activity_rules WHERE model_id = :live AND properties = '{"asset": "batch_test"}';
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (101, 'webinar', '2026-01-27');
+SELECT leads_rescored AS left_for_commit FROM lead_scoring.apply_model_changes();
+SELECT * FROM public.live_mismatches();
+ROLLBACK;
+DELETE FROM lead_scoring.activity_rules WHERE model_id = :live AND properties = '{"asset": "batch_test"}';
+-- Under REPEATABLE READ a recount is refused at commit, not made from a
+-- stale snapshot, and the edit is rolled back with it.
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 UPDATE lead_scoring.activity_rules SET half_life = '61 days' WHERE model_id = :live AND activity_type = 'webinar';
-ROLLBACK;
+COMMIT;
+SELECT half_life FROM lead_scoring.activity_rules WHERE model_id = :live AND activity_type = 'webinar';
 
 -- A lead whose lead_scores row is missing (a restore does not dump that
 -- table) comes back in a rescore with its handoff flag: off for a lead never

@@ -323,6 +323,10 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 				 errmsg("cannot score the rows inserted into %s: %s",
 						RelationGetRelationName(trigdata->tg_relation), problem),
 				 errhint("Give the column its type back, or track the table again with lead_scoring.track().")));
+	/* edits of the active model in this transaction: its states first */
+	if (model_change_pending())
+		(void) select_one_row("SELECT lead_scoring.apply_model_changes()", InvalidOid, true,
+							  0, NULL, NULL, NULL);
 	{
 		Oid			types[6] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, OIDOID};
 		Datum		values[6];

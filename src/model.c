@@ -599,7 +599,9 @@ collect_counters(ScoringModel *model)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("two activity rules of different types hash alike"),
-					 errhint("Change one rule's properties, for example by adding a key that every activity has.")));	for (int i = 0; i < model->nactivity_rules; i++)
+					 errhint("Change one rule's properties, for example by adding a key that every activity has.")));
+	/* each rule's counter by its position among the ids, for evaluation */
+	for (int i = 0; i < model->nactivity_rules; i++)
 	{
 		ActivityRule *rule = &model->activity_rules[i];
 		uint64	   *found = bsearch(&rule->counter_id, model->counter_ids, model->ncounters,

@@ -165,21 +165,29 @@ lead_scoring_regrade_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = aggregate_context(fcinfo, "regrade");
 	RegradeReport *report = PG_ARGISNULL(0) ? NULL : (RegradeReport *) PG_GETARG_POINTER(0);
-	MemoryContext old = MemoryContextSwitchTo(aggcontext);
-	bool		has_grades;
+	bool		has_grades = !PG_ARGISNULL(5) && !PG_ARGISNULL(6);
+	ArrayType  *min_scores = NULL;
+	ArrayType  *sales_ready = NULL;
+	MemoryContext old;
 	bool		ready_before = false;
 	bool		ready_after = false;
 
-	if (report == NULL)
-		report = new_report();
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(4))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("regrade needs a lead_id, its handed_off flag and its score after the change")));
-	has_grades = !PG_ARGISNULL(5) && !PG_ARGISNULL(6);
+	/* detoasted in the call's context, which is reset for every row */
 	if (has_grades)
 	{
-		read_thresholds(&report->thresholds, PG_GETARG_ARRAYTYPE_P(5), PG_GETARG_ARRAYTYPE_P(6));
+		min_scores = PG_GETARG_ARRAYTYPE_P(5);
+		sales_ready = PG_GETARG_ARRAYTYPE_P(6);
+	}
+	old = MemoryContextSwitchTo(aggcontext);
+	if (report == NULL)
+		report = new_report();
+	if (has_grades)
+	{
+		read_thresholds(&report->thresholds, min_scores, sales_ready);
 		has_grades = report->thresholds.ngrades > 0;
 	}
 	report->leads++;

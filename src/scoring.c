@@ -14,6 +14,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/guc.h"
 #include "utils/numeric.h"
 
 /* One rule's part of a score. */
@@ -88,6 +89,19 @@ evaluation_instant(const EngagementState *state, TimestampTz as_of)
 	return at;
 }
 
+/*
+ * Whether this transaction edited the active model and its states are not
+ * rebuilt yet (set by compile_models, cleared when they are).  A session
+ * that sets it only changes a hint, or makes live scoring apply nothing.
+ */
+bool
+model_change_pending(void)
+{
+	const char *value = GetConfigOption("lead_scoring.model_change_pending", true, false);
+
+	return value != NULL && strcmp(value, "on") == 0;
+}
+
 /* An error unless the state was built with the model's counters. */
 void
 check_state_matches_model(const EngagementState *state, const ScoringModel *model)
@@ -99,7 +113,9 @@ check_state_matches_model(const EngagementState *state, const ScoringModel *mode
 				 errdetail("The state's fingerprint is %016llx, the model's %016llx.",
 						   (unsigned long long) state->fingerprint,
 						   (unsigned long long) model->fingerprint),
-				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
+				 model_change_pending()
+				 ? errhint("This transaction changed what the active model counts; the leads are rescored at its commit, or now with SELECT * FROM lead_scoring.apply_model_changes().")
+				 : errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
 }
 
 /*

@@ -114,6 +114,9 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 DECLARE
   changed bigint[];
 BEGIN
+  IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
+    PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
+  END IF;
   -- Lock the states being replaced, in lead order: a concurrent insert's merge
   -- waits for this transaction, and this recompute (a new snapshot, taken after
   -- the lock) sees every activity committed before it. Row locks, not a table
@@ -203,6 +206,9 @@ BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
   END IF;
+  IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
+    PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
+  END IF;
   WITH scored AS (
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
     SELECT n.lead_id, coalesce(lead_scoring.lead_fit_score(m.definition, n.email, n.first_name, n.last_name,
@@ -237,6 +243,9 @@ BEGIN
   PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.leads', 'score_changed_leads');
   IF lead_scoring.loading_dump() THEN
     RETURN NULL;  -- restoring a dump: data as dumped; rescore() follows
+  END IF;
+  IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
+    PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
   WITH scored AS (
     INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)

@@ -82,10 +82,18 @@ DECLARE
   written bigint;
   recompute text;
   report lead_scoring.regrade_report;
+  pending jsonb;
   definition_sql text;
   previous_sql text;
   thresholds text;
 BEGIN
+  -- edits not yet applied: the states were built with the definition before them
+  DELETE FROM lead_scoring.pending_model_changes p WHERE p.transaction_id = pg_catalog.pg_current_xact_id_if_assigned()
+  RETURNING p.previous INTO pending;
+  IF FOUND THEN
+    PERFORM pg_catalog.set_config('lead_scoring.model_change_pending', '', true);
+    previous_definition := pending;
+  END IF;
   SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
   -- the first rescore after a restore finds a restore that lost rules
   PERFORM lead_scoring.check_model_tables(m.model_id, m.definition) FROM lead_scoring.models m;
@@ -280,6 +288,67 @@ $$;
 COMMENT ON FUNCTION lead_scoring.activate_model(text) IS
   'Makes the named model the active one and rescores every lead, in one transaction; reports how many leads changed grade';
 
+-- Edits of the active model's rules in one transaction are rescored once, at
+-- commit: the first edit records the definition the states were built with
+-- (a row of the transaction, which only the owner writes: a setting could be
+-- forged), and a deferred constraint trigger applies it. What needs the
+-- states before then (live scoring, hand_off, a switch of model) applies it
+-- first; a read of scores in that transaction is refused until then.
+CREATE TABLE lead_scoring.pending_model_changes (
+  transaction_id xid8 PRIMARY KEY DEFAULT pg_catalog.pg_current_xact_id(),
+  previous       jsonb NOT NULL,
+  edits          integer NOT NULL DEFAULT 1
+);
+COMMENT ON TABLE lead_scoring.pending_model_changes IS 'Edits of the active model made in a transaction and not yet applied to the leads'' states (empty outside such a transaction)';
+COMMENT ON COLUMN lead_scoring.pending_model_changes.transaction_id IS 'The transaction that made them';
+COMMENT ON COLUMN lead_scoring.pending_model_changes.previous IS 'The definition the states were built with, before its first edit';
+COMMENT ON COLUMN lead_scoring.pending_model_changes.edits IS 'Statements that changed the active model since';
+REVOKE ALL ON lead_scoring.pending_model_changes FROM PUBLIC;
+
+-- Owner's rights: the pending row is the owner's to read and delete.
+CREATE FUNCTION lead_scoring.apply_model_changes(
+  OUT leads_rescored bigint, OUT leads_changed_grade bigint,
+  OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  pending record;
+  definition jsonb;
+  recounted text[];
+BEGIN
+  SELECT p.previous, p.edits INTO pending FROM lead_scoring.pending_model_changes p
+   WHERE p.transaction_id = pg_catalog.pg_current_xact_id_if_assigned();
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  SELECT m.definition INTO definition FROM lead_scoring.models m WHERE m.is_active;
+  recounted := CASE WHEN lead_scoring.same_counters(pending.previous, definition) THEN '{}'
+                    ELSE lead_scoring.recount_types(pending.previous, definition) END;
+  -- rescore_from takes the pending row
+  SELECT * INTO leads_rescored, leads_changed_grade, leads_now_sales_ready, leads_no_longer_sales_ready
+    FROM lead_scoring.rescore_from(pending.previous, false);
+  RAISE NOTICE 'active model changed: % leads rescored, % changed grade%', leads_rescored, leads_changed_grade,
+    concat(CASE WHEN pending.edits > 1 THEN format(' (%s edits, rescored once)', pending.edits) END,
+           CASE WHEN cardinality(recounted) > 0
+                THEN format('; recounted: %s', array_to_string(recounted, ', ')) END);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.apply_model_changes() IS
+  'Rescores now what this transaction''s edits of the active model changed, instead of at commit; reports how many leads changed grade (nothing if no edit is pending)';
+
+CREATE FUNCTION lead_scoring.apply_model_changes_at_commit() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.pending_model_changes', 'apply_model_changes_at_commit');
+  PERFORM lead_scoring.apply_model_changes();
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.apply_model_changes_at_commit() IS
+  'Constraint trigger (deferred to commit): rescores once for every edit of the active model the transaction made';
+CREATE CONSTRAINT TRIGGER apply_model_changes_at_commit AFTER INSERT ON lead_scoring.pending_model_changes
+  DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.apply_model_changes_at_commit();
+
 -- After rule or component changes: recompile definitions; rescore if the active one changed.
 CREATE FUNCTION lead_scoring.compile_models() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
@@ -287,7 +356,6 @@ DECLARE
   m record;
   compiled jsonb;
   previous jsonb;
-  report record;
 BEGIN
   IF TG_RELID NOT IN ('lead_scoring.components'::regclass, 'lead_scoring.activity_rules'::regclass,
                       'lead_scoring.fit_rules'::regclass) THEN
@@ -310,14 +378,16 @@ BEGIN
     END IF;
   END LOOP;
   IF previous IS NOT NULL THEN
-    SELECT * INTO report FROM lead_scoring.rescore_from(previous, false);
-    RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
+    -- rescored at commit, once for all the edits of the transaction
+    INSERT INTO lead_scoring.pending_model_changes AS p (previous) VALUES (previous)
+    ON CONFLICT (transaction_id) DO UPDATE SET edits = p.edits + 1;
+    PERFORM pg_catalog.set_config('lead_scoring.model_change_pending', 'on', true);
   END IF;
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.compile_models() IS
-  'Trigger (after changes to components or rules, per statement): validates and stores each model''s definition, and rescores if the active model changed';
+  'Trigger (after changes to components or rules, per statement): validates and stores each model''s definition; if the active model changed, its leads are rescored at commit (lead_scoring.pending_model_changes)';
 
 CREATE TRIGGER compile_models AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.components
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.compile_models();

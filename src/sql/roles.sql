@@ -14,6 +14,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.compile_models(),
   lead_scoring.compile_model_row(),
   lead_scoring.rescore_on_activation(),
+  lead_scoring.apply_model_changes_at_commit(),
   lead_scoring.check_one_active_model(),
   lead_scoring.stamp_model_status(),
   lead_scoring.check_grades(),
@@ -31,6 +32,7 @@ FROM PUBLIC;
 -- What runs with the owner's rights, and the operations granted to a role.
 REVOKE EXECUTE ON FUNCTION
   lead_scoring.rescore(),
+  lead_scoring.apply_model_changes(),
   lead_scoring.activate_model(text),
   lead_scoring.release_claim(bigint, text),
   lead_scoring.reassign_claim(bigint, name, text),
@@ -105,6 +107,7 @@ BEGIN
   GRANT INSERT, UPDATE ON lead_scoring.suppressions, lead_scoring.setting_overrides TO lead_scoring_marketing;
   GRANT UPDATE ON lead_scoring.settings TO lead_scoring_marketing;
   GRANT EXECUTE ON FUNCTION lead_scoring.rescore(), lead_scoring.activate_model(text),
+                            lead_scoring.apply_model_changes(),
                             lead_scoring.hand_off(bigint[], text),
                             lead_scoring.find_bogus_leads(bigint[]),
                             lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),

@@ -358,6 +358,9 @@ BEGIN
   IF lead_scoring.importing_history() THEN
     RETURN 0;  -- the past is not handed off: begin_history_import()
   END IF;
+  IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
+    PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
+  END IF;
   IF lead_ids IS NOT NULL THEN
     -- sales-ready is a total at or above the lowest sales-ready min_score
     -- (check_grades keeps the sales-ready grades the best-ranked), which is
