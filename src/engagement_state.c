@@ -135,7 +135,7 @@ accum_merge_state(EngagementAccum *accum, const EngagementState *state)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot merge engagement states built with different activity counters"),
-				 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
+				 state_mismatch_hint()));
 	for (int i = 0; i < state->nentries; i++)
 		accum_merge_entry(accum, &state->entries[i]);
 }

@@ -184,6 +184,7 @@ extern bool live_bursts_wanted(void);
 /* scoring.c */
 extern TimestampTz evaluation_instant(const EngagementState *state, TimestampTz as_of);
 extern bool model_change_pending(void);
+extern int	state_mismatch_hint(void);
 extern void check_state_matches_model(const EngagementState *state,
 									  const ScoringModel *model);
 

@@ -102,6 +102,15 @@ model_change_pending(void)
 	return value != NULL && strcmp(value, "on") == 0;
 }
 
+/* The hint of an error about a state that does not fit a model. */
+int
+state_mismatch_hint(void)
+{
+	if (model_change_pending())
+		return errhint("This transaction changed what the active model counts; the leads are rescored at its commit, or now with SELECT * FROM lead_scoring.apply_model_changes().");
+	return errhint("Rescore with SELECT * FROM lead_scoring.rescore().");
+}
+
 /* An error unless the state was built with the model's counters. */
 void
 check_state_matches_model(const EngagementState *state, const ScoringModel *model)
@@ -113,9 +122,7 @@ check_state_matches_model(const EngagementState *state, const ScoringModel *mode
 				 errdetail("The state's fingerprint is %016llx, the model's %016llx.",
 						   (unsigned long long) state->fingerprint,
 						   (unsigned long long) model->fingerprint),
-				 model_change_pending()
-				 ? errhint("This transaction changed what the active model counts; the leads are rescored at its commit, or now with SELECT * FROM lead_scoring.apply_model_changes().")
-				 : errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
+				 state_mismatch_hint()));
 }
 
 /*

@@ -271,6 +271,31 @@ INSERT INTO lead_scoring.setting_overrides (name, value, changed_by) VALUES ('bu
 refused "a policy of 'whatever'" sec_mkt "must be allow, warn or deny|permission denied" "
 INSERT INTO lead_scoring.setting_overrides (name, value) VALUES ('cherry_pick_policy', 'whatever')"
 
+step "a model change pending in a transaction: not forged, not skipped by a setting"
+refused "marketing writes a pending change of its own" sec_mkt "permission denied for table pending_model_changes" "
+INSERT INTO lead_scoring.pending_model_changes (previous) VALUES ('{}')"
+mismatched_states() {
+	q -c "SELECT count(*) FROM lead_scoring.lead_scores s, lead_scoring.active_model m
+	       WHERE s.engagement IS NOT NULL AND NOT lead_scoring.state_matches_model(s.engagement, m.definition)"
+}
+# an edit that changes what the model counts, the flag cleared, then an activity:
+# the live trigger does not apply the edit, and the merge refuses the old state
+refused "an activity scored past a pending change" sec_mkt "built with different activity counters|built with other activity rules" "
+BEGIN;
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+SELECT model_id, 'web', 'web_visit', '{\"campaign\": \"sec\"}', 1 FROM lead_scoring.models WHERE is_active;
+SET LOCAL lead_scoring.model_change_pending = '';
+INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (1, 'web_visit');
+COMMIT;"
+# the flag cleared, nothing else: the commit rescores all the same
+as sec_mkt -c "BEGIN" -c "INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+SELECT model_id, 'web', 'web_visit', '{\"campaign\": \"sec\"}', 1 FROM lead_scoring.models WHERE is_active" \
+	-c "SET LOCAL lead_scoring.model_change_pending = ''" -c "COMMIT" > /dev/null || fail "marketing cannot add a rule"
+[ "$(mismatched_states)" = 0 ] || fail "a rule added with the pending flag cleared left states of the old model"
+as sec_mkt -c "DELETE FROM lead_scoring.activity_rules WHERE properties = '{\"campaign\": \"sec\"}'" > /dev/null
+[ "$(mismatched_states)" = 0 ] || fail "removing the rule left states of the old model"
+echo "   ok: the pending row is the owner's; with the flag cleared a write is refused, and the commit rescores"
+
 step "10. the audit's event trigger and another role's DDL"
 as sec_nobody -c "CREATE TEMP TABLE mine (x int)" -c "ALTER TABLE mine ADD COLUMN y int" \
 	-c "CREATE TRIGGER t BEFORE INSERT ON mine FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()" \
