@@ -109,6 +109,29 @@ SELECT leads_rescored AS left_for_commit FROM lead_scoring.apply_model_changes()
 SELECT * FROM public.live_mismatches();
 ROLLBACK;
 DELETE FROM lead_scoring.activity_rules WHERE model_id = :live AND properties = '{"asset": "batch_test"}';
+-- An edit rolled back to a savepoint leaves nothing to apply: no notice at commit.
+BEGIN;
+SAVEPOINT edit;
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+VALUES (:live, 'web', 'webinar', '{"asset": "batch_test"}', 1);
+ROLLBACK TO SAVEPOINT edit;
+SELECT count(*) AS pending_edits FROM lead_scoring.pending_model_changes;
+COMMIT;
+-- rescore() or a switch of model in the transaction starts from the states as
+-- they are (the definition before the first edit), and leaves nothing for the
+-- commit; every state then fits the active model (rolled back afterwards).
+BEGIN;
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+VALUES (:live, 'web', 'webinar', '{"asset": "batch_test"}', 1);
+SELECT leads_rescored FROM lead_scoring.rescore();
+SELECT * FROM public.live_mismatches();
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+VALUES (:live, 'web', 'web_visit', '{"asset": "batch_test"}', 1);
+SELECT lead_scoring.copy_model('live', 'live_b') IS NOT NULL AS copied;
+SELECT leads_rescored FROM lead_scoring.activate_model('live_b');
+SELECT * FROM public.live_mismatches();
+SELECT count(*) AS pending_edits FROM lead_scoring.pending_model_changes;
+ROLLBACK;
 -- Under REPEATABLE READ a recount is refused at commit, not made from a
 -- stale snapshot, and the edit is rolled back with it.
 BEGIN ISOLATION LEVEL REPEATABLE READ;
