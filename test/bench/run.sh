@@ -240,27 +240,38 @@ report ingest_single_row_rate "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" 0.60
 echo "  without scoring: $TPS_WITHOUT inserts/s (runs:$without)"
 echo "  with live scoring: $TPS_WITH inserts/s (runs:$with)"
 
-step "live scoring during a model change: the same inserts while rescore() runs back to back"
-during=""
-i=0
-while [ "$i" -lt "$REPEAT" ]; do
-	(
-		end=$(($(date +%s) + INGEST_SECONDS)) n=0
-		while [ "$(date +%s)" -lt "$end" ]; do
-			q -c 'SELECT * FROM lead_scoring.rescore()' >/dev/null
-			n=$((n + 1))
-		done
-		echo "$n" > "$WORK/rescores"
-	) &
-	loop=$!
-	during="$during $(tps_run)"
-	wait "$loop"
-	i=$((i + 1))
-done
-TPS_DURING=$(median $during)
-report ingest_during_rescore "$(ratio "$TPS_DURING" "$TPS_WITH")" ">=" 0.5
-echo "  with live scoring, no change running: $TPS_WITH inserts/s; while rescore() runs: $TPS_DURING" \
-	"(runs:$during; rescores in the last run: $(cat "$WORK/rescores"))"
+# ingest_during NAME WHAT SQL...: the same inserts while the statements SQL run
+# back to back (each in its own transaction), against the rate with none running
+ingest_during() {
+	name=$1 what=$2
+	shift 2
+	during=""
+	i=0
+	while [ "$i" -lt "$REPEAT" ]; do
+		(
+			end=$(($(date +%s) + INGEST_SECONDS)) n=0
+			while [ "$(date +%s)" -lt "$end" ]; do
+				for change in "$@"; do
+					q -c "$change" >/dev/null
+				done
+				n=$((n + 1))
+			done
+			echo "$n" > "$WORK/changes"
+		) &
+		loop=$!
+		during="$during $(tps_run)"
+		wait "$loop"
+		i=$((i + 1))
+	done
+	tps_during=$(median $during)
+	report "$name" "$(ratio "$tps_during" "$TPS_WITH")" ">=" 0.5
+	echo "  with live scoring, no change running: $TPS_WITH inserts/s; while $what: $tps_during" \
+		"(runs:$during; rounds of changes in the last run: $(cat "$WORK/changes"))"
+}
+step "live scoring during model changes: the same inserts while changes run back to back"
+ingest_during ingest_during_rescore "rescore() runs" "SELECT * FROM lead_scoring.rescore()"
+ingest_during ingest_during_recount "a rule of the $TYPE type is added and removed (a recount each)" \
+	"$RECOUNT" "DELETE FROM lead_scoring.activity_rules WHERE properties = '{\"bench_never\": true}'"
 
 step "live scoring on ingest: INSERT ... SELECT of $INSERT_ROWS rows (of the last day), rolled back each time"
 q <<SQL
