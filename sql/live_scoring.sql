@@ -43,7 +43,8 @@ INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES
   (102, 'eve@beta.io', '{}'),
   (103, 'finn@gamma.com', '{"title": "Engineer"}');
 -- fit is scored as leads arrive
-SELECT lead_id, fit_score, engagement FROM lead_scoring.lead_scores ORDER BY lead_id;
+SELECT lead_id, lead_scoring.tested_fit_score(fit_tests, fit_basis, (SELECT definition FROM lead_scoring.active_model)) AS fit_score, engagement
+  FROM lead_scoring.lead_scores ORDER BY lead_id;
 
 -- single-row inserts: a visit and two pricing-page visits for 101
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (101, 'web_visit', '2026-01-10');
@@ -79,7 +80,8 @@ SELECT * FROM public.live_mismatches();
 -- Changing a lead's attributes re-scores its fit; other updates leave it alone.
 UPDATE lead_scoring.leads SET attributes = '{"title": "VP Sales"}' WHERE lead_id = 102;
 UPDATE lead_scoring.leads SET email = 'finn@gamma.example' WHERE lead_id = 103;
-SELECT lead_id, fit_score FROM lead_scoring.lead_scores ORDER BY lead_id;
+SELECT lead_id, lead_scoring.tested_fit_score(fit_tests, fit_basis, (SELECT definition FROM lead_scoring.active_model)) AS fit_score
+  FROM lead_scoring.lead_scores ORDER BY lead_id;
 
 -- Scoring happens in the inserting transaction: a rollback leaves no trace.
 BEGIN;

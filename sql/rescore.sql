@@ -58,15 +58,16 @@ SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS
 COMMIT;
 SELECT round((lead_scoring.lead_score(103, '2026-02-01')).engagement_score::numeric, 2) AS engagement_of_103;
 SELECT * FROM public.live_mismatches();
--- A copy with new points (new rule ids, same counters) activates without
--- reading an activity; only the fit scores its new title points change are written.
+-- A copy with new points (new rule ids, same counters and fit tests)
+-- activates without reading an activity or a lead, and writes no row: the
+-- stored states and fit tests are evaluated under its points.
 SELECT lead_scoring.copy_model('live', 'live_copy');
 UPDATE lead_scoring.fit_rules SET points = points + 1 WHERE model_id = (SELECT model_id FROM lead_scoring.models WHERE name = 'live_copy');
 BEGIN;
 SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
 SELECT * FROM lead_scoring.activate_model('live_copy');
 SELECT activity_scans - :scans0 AS activity_scans,
-       states_written - :written0 = (SELECT count(*) FROM lead_scoring.lead_scores WHERE fit_score <> 0) AS only_fit_rows_written
+       states_written - :written0 AS states_written
   FROM public.change_cost();
 COMMIT;
 SELECT * FROM public.live_mismatches();

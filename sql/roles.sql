@@ -44,7 +44,7 @@ INSERT INTO lead_scoring.cherry_picks (lead_id, rep, attempted_at, policy, outco
 UPDATE lead_scoring.cherry_picks SET rep = 'someone else';
 DELETE FROM lead_scoring.cherry_picks;
 DELETE FROM lead_scoring.claims;
-UPDATE lead_scoring.lead_scores SET fit_score = 100;
+UPDATE lead_scoring.lead_scores SET fit_tests = '{}';
 SELECT * FROM lead_scoring.rescore();
 SELECT lead_scoring.hand_off(NULL, 'forged');
 SELECT * FROM lead_scoring.activate_model('live');

@@ -82,7 +82,8 @@ SELECT * FROM public.live_mismatches();
 -- (fit 25) with no activity, becomes 1710.
 INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (710, 'dir@moved.example', '{"title": "Director"}');
 UPDATE lead_scoring.leads SET lead_id = 1710 WHERE lead_id = 710;
-SELECT lead_id, fit_score FROM lead_scoring.lead_scores WHERE lead_id IN (710, 1710) ORDER BY lead_id;
+SELECT lead_id, lead_scoring.tested_fit_score(fit_tests, fit_basis, (SELECT definition FROM lead_scoring.active_model)) AS fit_score
+  FROM lead_scoring.lead_scores WHERE lead_id IN (710, 1710) ORDER BY lead_id;
 DELETE FROM lead_scoring.leads WHERE lead_id = 1710;
 DROP TABLE public.short_lived;
 SELECT count(*) AS tables_tracked FROM lead_scoring.tracked_tables;

@@ -85,6 +85,8 @@ typedef struct FitRule
 	double		min_value;
 	double		max_value;
 	double		points;
+	uint64		test_id;		/* a hash of what it tests (attribute, test, values) */
+	int			test_position;	/* of that id in ScoringModel.fit_test_ids */
 } FitRule;
 
 /*
@@ -107,6 +109,10 @@ typedef struct ScoringModel
 	int			nfit_rules;
 	FitRule    *fit_rules;
 	int		   *fit_rules_by_id;	/* indexes of fit_rules, by rule_id */
+	int			nfit_tests;
+	int64	   *fit_test_ids;	/* distinct tests of the fit rules, ascending */
+	int		   *fit_test_rules;	/* for each, the index of a fit rule making it */
+	uint64		fit_basis;		/* identifies the set of tests a lead's record covers */
 } ScoringModel;
 
 /*
@@ -156,6 +162,7 @@ extern int	find_activity_counters(const ScoringModel *model, const char *type, i
 								   int *first);
 extern bool model_has_counter(const ScoringModel *model, uint64 counter_id);
 
+
 /* engagement_agg.c */
 extern MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name);
 
@@ -182,6 +189,7 @@ extern bool importing_history(void);
 extern bool live_bursts_wanted(void);
 
 /* scoring.c */
+extern bool scalar_equals(const JsonbValue *a, const JsonbValue *b);
 extern TimestampTz evaluation_instant(const EngagementState *state, TimestampTz as_of);
 extern bool model_change_pending(void);
 extern int	state_mismatch_hint(void);

@@ -612,6 +612,116 @@ collect_counters(ScoringModel *model)
 	}
 }
 
+/* The id of what a fit rule tests: a hash of its attribute, test and values. */
+static uint64
+fit_test_id_of(const FitRule *rule)
+{
+	uint64		h = hash_bytes_extended((const unsigned char *) rule->attribute,
+										rule->attribute_len, 11);
+
+	h = hash_combine64(h, hash_bytes_uint32_extended((uint32) rule->test, 12));
+	for (int i = 0; i < rule->nvalues; i++)
+	{
+		const JsonbValue *v = &rule->values[i];
+		uint64		hv = hash_bytes_uint32_extended((uint32) v->type, 13);
+
+		if (v->type == jbvString)
+			hv = hash_combine64(hv, hash_bytes_extended((const unsigned char *) v->val.string.val,
+														v->val.string.len, 14));
+		else if (v->type == jbvNumeric)	/* 1.0 and 1 alike, as the test compares them */
+			hv = hash_combine64(hv, DatumGetUInt64(DirectFunctionCall2(hash_numeric_extended,
+																	   NumericGetDatum(v->val.numeric),
+																	   Int64GetDatum(15))));
+		else if (v->type == jbvBool)
+			hv = hash_combine64(hv, hash_bytes_uint32_extended((uint32) v->val.boolean, 16));
+		h = hash_combine64(h, hv);
+	}
+	if (rule->pattern != NULL)
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) VARDATA(rule->pattern),
+												  VARSIZE(rule->pattern) - VARHDRSZ, 17));
+	if (rule->has_min)
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->min_value,
+												  sizeof(double), 18));
+	if (rule->has_max)
+		h = hash_combine64(h, hash_bytes_extended((const unsigned char *) &rule->max_value,
+												  sizeof(double), 19));
+	return h;
+}
+
+/* Do two fit rules test the same thing? */
+static bool
+same_fit_test(const FitRule *a, const FitRule *b)
+{
+	if (a->test != b->test || a->attribute_len != b->attribute_len ||
+		memcmp(a->attribute, b->attribute, a->attribute_len) != 0 ||
+		a->nvalues != b->nvalues || a->has_min != b->has_min || a->has_max != b->has_max ||
+		(a->has_min && a->min_value != b->min_value) ||
+		(a->has_max && a->max_value != b->max_value) ||
+		(a->pattern == NULL) != (b->pattern == NULL) ||
+		(a->pattern != NULL && (VARSIZE(a->pattern) != VARSIZE(b->pattern) ||
+								memcmp(a->pattern, b->pattern, VARSIZE(a->pattern)) != 0)))
+		return false;
+	for (int i = 0; i < a->nvalues; i++)
+		if (!scalar_equals(&a->values[i], &b->values[i]))
+			return false;
+	return true;
+}
+
+/* Order the indexes of fit rules by their test ids (signed, as stored). */
+static int
+compare_fit_tests(const void *a, const void *b, void *arg)
+{
+	const FitRule *rules = arg;
+	int64		ia = (int64) rules[*(const int *) a].test_id;
+	int64		ib = (int64) rules[*(const int *) b].test_id;
+
+	return (ia > ib) - (ia < ib);
+}
+
+/*
+ * The model's distinct fit tests, each rule given its test's position.  A
+ * lead's record of the tests it passed (lead_scores.fit_tests) then serves
+ * every model with the same tests, whatever their points, caps or rule ids;
+ * two different tests with one id would be a 64-bit collision, refused.
+ */
+static void
+collect_fit_tests(ScoringModel *model)
+{
+	int		   *order = identity_permutation(model->nfit_rules);
+	uint64		h = 0x6669742074657374;
+
+	for (int i = 0; i < model->nfit_rules; i++)
+		model->fit_rules[i].test_id = fit_test_id_of(&model->fit_rules[i]);
+	qsort_arg(order, model->nfit_rules, sizeof(int), compare_fit_tests, model->fit_rules);
+	model->fit_test_ids = palloc(sizeof(int64) * Max(model->nfit_rules, 1));
+	model->fit_test_rules = palloc(sizeof(int) * Max(model->nfit_rules, 1));
+	for (int i = 0; i < model->nfit_rules; i++)
+	{
+		FitRule    *rule = &model->fit_rules[order[i]];
+
+		if (model->nfit_tests > 0 &&
+			model->fit_test_ids[model->nfit_tests - 1] == (int64) rule->test_id)
+		{
+			if (!same_fit_test(rule, &model->fit_rules[model->fit_test_rules[model->nfit_tests - 1]]))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("fit rules %d and %d hash alike though they test differently", rule->rule_id,
+								model->fit_rules[model->fit_test_rules[model->nfit_tests - 1]].rule_id),
+						 errhint("Write one of the tests differently, for example as \"in\" with one value.")));
+		}
+		else
+		{
+			model->fit_test_ids[model->nfit_tests] = (int64) rule->test_id;
+			model->fit_test_rules[model->nfit_tests] = order[i];
+			model->nfit_tests++;
+			h = hash_combine64(h, hash_bytes_uint32_extended((uint32) rule->test_id, rule->test_id >> 32));
+		}
+		rule->test_position = model->nfit_tests - 1;
+	}
+	model->fit_basis = h;
+	pfree(order);
+}
+
 /*
  * The fingerprint covers what the engagement state depends on: which
  * counters it counts.  Rule ids, points, caps and components are applied when
@@ -649,6 +759,7 @@ parse_scoring_model(Jsonb *definition)
 	parse_fit_rules(model, root);
 	collect_counters(model);
 	model->fingerprint = compute_fingerprint(model);
+	collect_fit_tests(model);
 	return model;
 }
 

@@ -107,7 +107,7 @@ int
 state_mismatch_hint(void)
 {
 	if (model_change_pending())
-		return errhint("This transaction changed what the active model counts; the leads are rescored at its commit, or now with SELECT * FROM lead_scoring.apply_model_changes().");
+		return errhint("This transaction changed the active model's rules; the leads are rescored at its commit, or now with SELECT * FROM lead_scoring.apply_model_changes().");
 	return errhint("Rescore with SELECT * FROM lead_scoring.rescore().");
 }
 
@@ -255,7 +255,7 @@ lead_scoring_engagement_breakdown(PG_FUNCTION_ARGS)
 }
 
 /* Equality of two jsonb scalars of the same type (strings bytewise). */
-static bool
+bool
 scalar_equals(const JsonbValue *a, const JsonbValue *b)
 {
 	if (a->type != b->type)
@@ -426,9 +426,17 @@ fit_rule_matches(const FitRule *rule, LeadAttributes *lead)
 	return false;
 }
 
-/* The fit contributions of a lead's attributes; returns the score. */
+/* Which of the model's tests a lead passes, by position in fit_test_ids. */
+static void
+tests_passed_by_lead(const ScoringModel *model, LeadAttributes *lead, bool *passed)
+{
+	for (int k = 0; k < model->nfit_tests; k++)
+		passed[k] = fit_rule_matches(&model->fit_rules[model->fit_test_rules[k]], lead);
+}
+
+/* The fit contributions of the rules whose tests passed; returns the score. */
 static double
-evaluate_fit(const ScoringModel *model, LeadAttributes *lead, Contribution *parts, int *nparts)
+fit_of_tests_passed(const ScoringModel *model, const bool *passed, Contribution *parts, int *nparts)
 {
 	*nparts = 0;
 	for (int i = 0; i < model->nfit_rules; i++)
@@ -436,7 +444,7 @@ evaluate_fit(const ScoringModel *model, LeadAttributes *lead, Contribution *part
 		const FitRule *rule = &model->fit_rules[i];
 		Contribution *p;
 
-		if (!fit_rule_matches(rule, lead))
+		if (!passed[rule->test_position])
 			continue;
 		p = &parts[(*nparts)++];
 		memset(p, 0, sizeof(Contribution));
@@ -446,6 +454,21 @@ evaluate_fit(const ScoringModel *model, LeadAttributes *lead, Contribution *part
 		p->after_rule_cap = rule->points;
 	}
 	return apply_component_caps(model, parts, *nparts);
+}
+
+/* The fit contributions of a lead's attributes; returns the score. */
+static double
+evaluate_fit(const ScoringModel *model, LeadAttributes *lead, Contribution *parts, int *nparts)
+{
+	bool		local[LOCAL_ITEMS];
+	bool	   *passed = model->nfit_tests <= LOCAL_ITEMS ? local : palloc(model->nfit_tests);
+	double		score;
+
+	tests_passed_by_lead(model, lead, passed);
+	score = fit_of_tests_passed(model, passed, parts, nparts);
+	if (passed != local)
+		pfree(passed);
+	return score;
 }
 
 /* fit_score(model, attributes): the capped fit score of a lead's attributes. */
@@ -464,23 +487,25 @@ lead_scoring_fit_score(PG_FUNCTION_ARGS)
 }
 
 /*
- * lead_fit_score(model, email, first_name, last_name, company, attributes):
- * fit_score(model, fit_attributes(...)) read from a lead's columns in place.
+ * lead_fit_tests(model, email, first_name, last_name, company, attributes):
+ * the ids of the model's fit tests that fit_attributes(...) passes, ascending,
+ * read from a lead's columns in place.
  */
-PG_FUNCTION_INFO_V1(lead_scoring_lead_fit_score);
+PG_FUNCTION_INFO_V1(lead_scoring_lead_fit_tests);
 Datum
-lead_scoring_lead_fit_score(PG_FUNCTION_ARGS)
+lead_scoring_lead_fit_tests(PG_FUNCTION_ARGS)
 {
 	ScoringModel *model;
 	LeadAttributes lead = {0};
-	Contribution local[LOCAL_ITEMS];
-	Contribution *parts;
-	int			nparts;
-	double		score;
+	bool		local[LOCAL_ITEMS];
+	bool	   *passed;
+	Datum	   *ids;
+	int			n = 0;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+	ids = palloc(sizeof(Datum) * Max(model->nfit_tests, 1));
 	lead.email = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
 	lead.first_name = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
 	lead.last_name = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
@@ -491,13 +516,103 @@ lead_scoring_lead_fit_score(PG_FUNCTION_ARGS)
 
 		/* fit_attributes() appends a non-object: nothing of it, nor of the columns, is an attribute */
 		if (!JsonContainerIsObject(&attributes->root))
-			PG_RETURN_FLOAT8(0);
+			PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
 		lead.attributes = &attributes->root;
 	}
+	passed = model->nfit_tests <= LOCAL_ITEMS ? local : palloc(model->nfit_tests);
+	tests_passed_by_lead(model, &lead, passed);
+	for (int k = 0; k < model->nfit_tests; k++)
+		if (passed[k])
+			ids[n++] = Int64GetDatum(model->fit_test_ids[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE));
+}
+
+/* fit_basis(model): the id of the set of fit tests a lead's record covers. */
+PG_FUNCTION_INFO_V1(lead_scoring_fit_basis);
+Datum
+lead_scoring_fit_basis(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+
+	PG_RETURN_INT64((int64) model->fit_basis);
+}
+
+/*
+ * Which of the model's tests a lead's record says it passed.  The record is
+ * what lead_fit_tests returned: checked here, as lead_scores is a table a
+ * superuser may write by hand.
+ */
+static void
+tests_passed_by_record(const ScoringModel *model, ArrayType *tests, bool *passed)
+{
+	int64	   *ids;
+	int			n;
+	int			k = 0;
+
+	if (ARR_NDIM(tests) > 1 || ARR_ELEMTYPE(tests) != INT8OID || array_contains_nulls(tests))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("fit tests must be a one-dimensional array of test ids without nulls")));
+	n = ArrayGetNItems(ARR_NDIM(tests), ARR_DIMS(tests));
+	ids = (int64 *) ((char *) tests + ARR_OVERHEAD_NONULLS(ARR_NDIM(tests)));	/* no nulls */
+	for (int i = 0; i < model->nfit_tests; i++)
+		passed[i] = false;
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0 && ids[i] <= ids[i - 1])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("fit tests must be ascending test ids, each once"),
+					 errhint("Rescore with SELECT * FROM lead_scoring.rescore().")));
+		while (k < model->nfit_tests && model->fit_test_ids[k] < ids[i])
+			k++;
+		if (k < model->nfit_tests && model->fit_test_ids[k] == ids[i])
+			passed[k] = true;
+	}
+}
+
+/*
+ * tested_fit_score(fit_tests, fit_basis, model): the fit score of a lead's
+ * record of the tests it passed, under a model with the same tests (any
+ * points, caps and components).  No basis: the lead has no attributes, and
+ * scores 0 under every model.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_tested_fit_score);
+Datum
+lead_scoring_tested_fit_score(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model;
+	ArrayType  *tests;
+	bool		local_passed[LOCAL_ITEMS];
+	Contribution local[LOCAL_ITEMS];
+	bool	   *passed;
+	Contribution *parts;
+	int			nparts;
+	double		score;
+
+	if (PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	model = scoring_model_arg(fcinfo, 2, fcinfo->flinfo);
+	if (PG_ARGISNULL(1))
+		PG_RETURN_FLOAT8(0);
+	if ((uint64) PG_GETARG_INT64(1) != model->fit_basis)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("fit tests were recorded with other fit rules than the model given"),
+				 errdetail("The record's basis is %016llx, the model's %016llx.",
+						   (unsigned long long) PG_GETARG_INT64(1),
+						   (unsigned long long) model->fit_basis),
+				 state_mismatch_hint()));
+	tests = PG_ARGISNULL(0) ? construct_empty_array(INT8OID) : PG_GETARG_ARRAYTYPE_P(0);
+	passed = model->nfit_tests <= LOCAL_ITEMS ? local_passed : palloc(model->nfit_tests);
 	parts = model->nfit_rules <= LOCAL_ITEMS ? local : palloc(sizeof(Contribution) * model->nfit_rules);
-	score = evaluate_fit(model, &lead, parts, &nparts);
+	tests_passed_by_record(model, tests, passed);
+	score = fit_of_tests_passed(model, passed, parts, &nparts);
 	if (parts != local)
 		pfree(parts);
+	if (passed != local_passed)
+		pfree(passed);
 	PG_RETURN_FLOAT8(score);
 }
 

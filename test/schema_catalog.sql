@@ -39,8 +39,9 @@ lines(line) AS (
     FROM pg_class c JOIN role_name o ON o.oid = c.relowner LEFT JOIN acl a ON a.objacl = c.relacl
    WHERE c.relnamespace = 'lead_scoring'::regnamespace
   UNION ALL
-  -- columns in their order: an update that adds a column elsewhere shows here
-  SELECT 'column ' || c.oid::regclass || ' ' || a.attnum || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+  -- columns in their order (a dropped column's gap aside): an update that adds
+  -- a column elsewhere shows here
+  SELECT 'column ' || c.oid::regclass || ' ' || row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum) || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
          || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
          || CASE a.attidentity::text WHEN 'a' THEN ' identity always' WHEN 'd' THEN ' identity by default' ELSE '' END
          || CASE a.attgenerated::text WHEN 's' THEN ' generated' ELSE '' END

@@ -41,17 +41,19 @@ COMMENT ON COLUMN lead_scoring.activities.recorded_at IS 'When it was recorded (
 
 CREATE TABLE lead_scoring.lead_scores (
   lead_id    bigint PRIMARY KEY,
-  fit_score  double precision NOT NULL DEFAULT 0,
   engagement lead_scoring.engagement_state,
   handed_off boolean NOT NULL DEFAULT false,
-  scored_at  timestamptz NOT NULL DEFAULT now()
+  scored_at  timestamptz NOT NULL DEFAULT now(),
+  fit_tests  bigint[] NOT NULL DEFAULT '{}',
+  fit_basis  bigint
 );
 COMMENT ON TABLE lead_scoring.lead_scores IS 'Live scoring state of every lead, kept current by triggers; read it through lead_scoring.lead_grades. Derived data: rebuilt by lead_scoring.rescore()';
 COMMENT ON COLUMN lead_scoring.lead_scores.lead_id IS 'Lead identifier';
-COMMENT ON COLUMN lead_scoring.lead_scores.fit_score IS 'Fit score under the active model';
 COMMENT ON COLUMN lead_scoring.lead_scores.engagement IS 'Engagement state: evaluate with lead_scoring.engagement_score(engagement, definition, as_of)';
 COMMENT ON COLUMN lead_scoring.lead_scores.handed_off IS 'Handed off to sales and still sales-ready (see lead_scoring.handoffs)';
 COMMENT ON COLUMN lead_scoring.lead_scores.scored_at IS 'When the state last changed';
+COMMENT ON COLUMN lead_scoring.lead_scores.fit_tests IS 'The fit tests the lead passed (lead_scoring.lead_fit_tests): evaluate with lead_scoring.tested_fit_score(fit_tests, fit_basis, definition)';
+COMMENT ON COLUMN lead_scoring.lead_scores.fit_basis IS 'The set of fit tests fit_tests covers (lead_scoring.fit_basis of the model); null for a lead not in leads, whose fit is 0';
 
 -- STABLE, not IMMUTABLE, as jsonb_build_object is: an IMMUTABLE function
 -- calling it could not be inlined into the queries that use it.

@@ -210,12 +210,13 @@ BEGIN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
   WITH scored AS (
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_score(m.definition, n.email, n.first_name, n.last_name,
-                                                          n.company, n.attributes), 0)
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_tests, fit_basis)
+    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_tests(m.definition, n.email, n.first_name, n.last_name,
+                                                          n.company, n.attributes), '{}'),
+           lead_scoring.fit_basis(m.definition)
       FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
      ORDER BY n.lead_id
-    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now(),
+    ON CONFLICT (lead_id) DO UPDATE SET fit_tests = excluded.fit_tests, fit_basis = excluded.fit_basis, scored_at = now(),
        -- faded below sales-ready since its handoff: it may be handed off again
        handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
     RETURNING s.lead_id)
@@ -248,15 +249,16 @@ BEGIN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
   WITH scored AS (
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_score)
-    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_score(m.definition, n.email, n.first_name, n.last_name,
-                                                          n.company, n.attributes), 0)
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_tests, fit_basis)
+    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_tests(m.definition, n.email, n.first_name, n.last_name,
+                                                          n.company, n.attributes), '{}'),
+           lead_scoring.fit_basis(m.definition)
       FROM new_leads n LEFT JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
      WHERE o.lead_id IS NULL   -- a lead whose id changed comes in as if inserted
         OR (n.email, n.first_name, n.last_name, n.company, n.attributes)
            IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
      ORDER BY n.lead_id
-    ON CONFLICT (lead_id) DO UPDATE SET fit_score = excluded.fit_score, scored_at = now(),
+    ON CONFLICT (lead_id) DO UPDATE SET fit_tests = excluded.fit_tests, fit_basis = excluded.fit_basis, scored_at = now(),
        -- faded below sales-ready since its handoff: it may be handed off again
        handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
     RETURNING s.lead_id)
@@ -296,7 +298,7 @@ COMMENT ON FUNCTION lead_scoring.score_changed_leads() IS
 CREATE FUNCTION lead_scoring.forget_leads(lead_ids bigint[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
-  UPDATE lead_scoring.lead_scores s SET fit_score = 0, scored_at = now() WHERE s.lead_id = ANY (lead_ids);
+  UPDATE lead_scoring.lead_scores s SET fit_tests = '{}', fit_basis = NULL, scored_at = now() WHERE s.lead_id = ANY (lead_ids);
   PERFORM lead_scoring.recompute_engagement(lead_ids);
   DELETE FROM lead_scoring.lead_scores s WHERE s.lead_id = ANY (lead_ids) AND s.engagement IS NULL;
 END
@@ -317,8 +319,8 @@ BEGIN
     RETURN;
   END IF;
   LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
-  INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, handed_off)
-  SELECT i, 0, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = i) FROM unnest(ids) i
+  INSERT INTO lead_scoring.lead_scores (lead_id, handed_off)
+  SELECT i, EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = i) FROM unnest(ids) i
   ON CONFLICT (lead_id) DO NOTHING;
   PERFORM lead_scoring.apply_opt_activities((SELECT jsonb_object_agg(i, true) FROM unnest(ids) i));
   PERFORM lead_scoring.find_activity_bursts(ids);

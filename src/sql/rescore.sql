@@ -86,6 +86,8 @@ DECLARE
   definition_sql text;
   previous_sql text;
   thresholds text;
+  basis bigint;
+  previous_basis bigint;
 BEGIN
   -- edits not yet applied: the states were built with the definition before them
   DELETE FROM lead_scoring.pending_model_changes p WHERE p.transaction_id = pg_catalog.pg_current_xact_id_if_assigned()
@@ -107,19 +109,24 @@ BEGIN
   -- constants, which parallel workers share and nothing compares per row
   definition_sql := format('%L::jsonb', definition);
   previous_sql := format('%L::jsonb', previous);
+  basis := lead_scoring.fit_basis(definition);
+  previous_basis := lead_scoring.fit_basis(previous);
   SELECT format('%L::double precision[], %L::boolean[]', t.min_scores, t.sales_ready) INTO thresholds
     FROM lead_scoring.grade_thresholds t;
   from_scratch := from_scratch OR previous_definition IS NULL;
   same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
-  same_fit := NOT from_scratch AND lead_scoring.fit_signature(previous) = lead_scoring.fit_signature(definition);
+  -- the fit tests the leads passed serve both models: only points, caps or components moved
+  same_fit := NOT from_scratch AND lead_scoring.fit_basis(previous) = lead_scoring.fit_basis(definition);
   types := CASE WHEN from_scratch OR same_engagement THEN '{}' ELSE lead_scoring.recount_types(previous, definition) END;
   IF same_engagement AND same_fit THEN
     -- nothing stored changes: one pass grades every lead under both models
     EXECUTE format($q$
       SELECT (g.r).* FROM (
         SELECT lead_scoring.regrade(s.lead_id, s.handed_off,
-                 lead_scoring.total_score(s.fit_score, s.engagement, %s, now()),
-                 lead_scoring.total_score(s.fit_score, s.engagement, %s, now()), %s) AS r
+                 lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %1$s),
+                                          s.engagement, %1$s, now()),
+                 lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %2$s),
+                                          s.engagement, %2$s, now()), %3$s) AS r
           FROM lead_scoring.lead_scores s) g$q$, previous_sql, definition_sql, thresholds)
       INTO report;
     leads_rescored := report.leads;
@@ -135,29 +142,35 @@ BEGIN
             DETAIL = 'It recomputes the leads whose activities came in while it ran, which a transaction snapshot would not show.',
             HINT = 'Run the change in a READ COMMITTED transaction.';
   END IF;
-  -- A lead's row of lead_scoring_rescore: its new fit and state; seen, the
+  -- A lead's row of lead_scoring_rescore: its new fit tests and state; seen, the
   -- xmin of its lead_scores row (null: none); before, its total under the
   -- previous model; handed_off, as its row has it (a new row: whether it was
   -- ever handed off); differs, whether its row must be written.
   --
   -- Every lead's, from the raw data, or those of the leads in %4$s (planned
   -- with the value: "IS NULL OR" folds away); each side planned on its own,
-  -- with parallel workers, then joined.
+  -- with parallel workers, then joined. %5$s and %6$s: the fit bases of the
+  -- model and of the previous one.
   recompute := $q$
     WITH f AS MATERIALIZED (
-      SELECT l.lead_id, lead_scoring.lead_fit_score(%2$s, l.email, l.first_name, l.last_name, l.company,
-                                                    l.attributes) AS fit_score
+      SELECT l.lead_id, lead_scoring.lead_fit_tests(%2$s, l.email, l.first_name, l.last_name, l.company,
+                                                    l.attributes) AS fit_tests
         FROM lead_scoring.leads l WHERE %4$s IS NULL OR l.lead_id = ANY (%4$s)),
     a AS MATERIALIZED (
       SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
         FROM (%1$s) a WHERE a.lead_id IS NOT NULL AND (%4$s IS NULL OR a.lead_id = ANY (%4$s))
        GROUP BY a.lead_id)
-    SELECT lead_id, s.xmin AS seen, coalesce(f.fit_score, 0) AS fit_score, a.engagement,
-           lead_scoring.total_score(s.fit_score,
+    SELECT lead_id, s.xmin AS seen, coalesce(f.fit_tests, '{}') AS fit_tests,
+           CASE WHEN f.lead_id IS NOT NULL THEN %5$s::bigint END AS fit_basis, a.engagement,
+           lead_scoring.total_score(
+             CASE WHEN s.lead_id IS NULL THEN NULL  -- no row: no grade before
+                  WHEN s.fit_basis IS NULL OR s.fit_basis = %6$s::bigint
+                  THEN lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %3$s) ELSE 0 END,
              CASE WHEN lead_scoring.state_matches_model(s.engagement, %3$s) THEN s.engagement END, %3$s, now()) AS before,
            coalesce(s.handed_off,
                     EXISTS (SELECT FROM lead_scoring.handoffs h WHERE h.lead_id = coalesce(f.lead_id, a.lead_id))) AS handed_off,
-           s.lead_id IS NULL OR s.fit_score IS DISTINCT FROM coalesce(f.fit_score, 0)
+           s.lead_id IS NULL OR s.fit_tests IS DISTINCT FROM coalesce(f.fit_tests, '{}')
+             OR s.fit_basis IS DISTINCT FROM CASE WHEN f.lead_id IS NOT NULL THEN %5$s::bigint END
              OR lead_scoring.engagement_state_send(s.engagement)
                 IS DISTINCT FROM lead_scoring.engagement_state_send(a.engagement) AS differs
       FROM f FULL JOIN a USING (lead_id) LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$;
@@ -166,33 +179,36 @@ BEGIN
   -- value is written in.
   IF from_scratch THEN
     EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
-            || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]');
+            || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_basis);
   ELSE
     EXECUTE format($q$
       CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS
       WITH n AS MATERIALIZED (
         SELECT s.lead_id, s.xmin AS seen,
-               CASE WHEN %5$L THEN s.fit_score
-                    ELSE coalesce(lead_scoring.lead_fit_score(%2$s, l.email, l.first_name, l.last_name, l.company,
-                                                              l.attributes), 0) END AS fit_score,
+               CASE WHEN %5$L THEN s.fit_tests
+                    ELSE coalesce(lead_scoring.lead_fit_tests(%2$s, l.email, l.first_name, l.last_name, l.company,
+                                                              l.attributes), '{}') END AS fit_tests,
+               CASE WHEN %5$L THEN s.fit_basis WHEN l.lead_id IS NOT NULL THEN %7$s::bigint END AS fit_basis,
                CASE WHEN %4$L THEN s.engagement
                     ELSE lead_scoring.rebase_engagement(s.engagement, %3$s, %2$s, r.engagement) END AS engagement,
-               lead_scoring.total_score(s.fit_score, s.engagement, %3$s, now()) AS before,
-               s.handed_off, s.fit_score AS old_fit_score, s.engagement AS old_engagement
+               lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %3$s),
+                                        s.engagement, %3$s, now()) AS before,
+               s.handed_off, s.fit_tests AS old_fit_tests, s.fit_basis AS old_fit_basis,
+               s.engagement AS old_engagement
           FROM lead_scoring.lead_scores s
           LEFT JOIN lead_scoring.leads l ON NOT %5$L AND l.lead_id = s.lead_id
           LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
                        FROM (%1$s) a WHERE a.activity_type = ANY (%6$L::text[]) AND a.lead_id IS NOT NULL GROUP BY a.lead_id) r
             ON cardinality(%6$L::text[]) > 0 AND r.lead_id = s.lead_id)
-      SELECT n.lead_id, n.seen, n.fit_score, n.engagement, n.before, n.handed_off,
-             n.fit_score IS DISTINCT FROM n.old_fit_score
+      SELECT n.lead_id, n.seen, n.fit_tests, n.fit_basis, n.engagement, n.before, n.handed_off,
+             n.fit_tests IS DISTINCT FROM n.old_fit_tests OR n.fit_basis IS DISTINCT FROM n.old_fit_basis
                OR lead_scoring.engagement_state_send(n.engagement)
                   IS DISTINCT FROM lead_scoring.engagement_state_send(n.old_engagement) AS differs
         FROM n$q$,
-      sources, definition_sql, previous_sql, same_engagement, same_fit, types);
+      sources, definition_sql, previous_sql, same_engagement, same_fit, types, basis);
   END IF;
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
-  PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_score double precision, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
+  PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_tests bigint[], fit_basis bigint, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
   -- 2. writers of lead_scores finish, and wait for this transaction
   LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
   -- 3. leads whose rows came, went or changed since (a fresh snapshot):
@@ -203,25 +219,28 @@ BEGIN
         OR (s.lead_id IS NOT NULL AND r.seen IS DISTINCT FROM s.xmin));
   IF cardinality(changed) > 0 THEN
     DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
-    EXECUTE 'INSERT INTO lead_scoring_rescore ' || format(recompute, sources, definition_sql, previous_sql, '$1')
+    EXECUTE 'INSERT INTO lead_scoring_rescore '
+            || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_basis)
       USING changed;
     -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
     DELETE FROM lead_scoring.lead_scores s
      WHERE s.lead_id = ANY (changed) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
   END IF;
   -- 4. only what differs is written: every row left is as seen
-  UPDATE lead_scoring.lead_scores s SET fit_score = r.fit_score, engagement = r.engagement, scored_at = now()
+  UPDATE lead_scoring.lead_scores s
+     SET fit_tests = r.fit_tests, fit_basis = r.fit_basis, engagement = r.engagement, scored_at = now()
     FROM lead_scoring_rescore r
    WHERE r.differs AND r.seen IS NOT NULL AND r.lead_id = s.lead_id;
   GET DIAGNOSTICS written = ROW_COUNT;
-  INSERT INTO lead_scoring.lead_scores (lead_id, fit_score, engagement, handed_off)
-  SELECT r.lead_id, r.fit_score, r.engagement, r.handed_off FROM lead_scoring_rescore r
+  INSERT INTO lead_scoring.lead_scores (lead_id, fit_tests, fit_basis, engagement, handed_off)
+  SELECT r.lead_id, r.fit_tests, r.fit_basis, r.engagement, r.handed_off FROM lead_scoring_rescore r
    WHERE r.seen IS NULL ORDER BY r.lead_id;
   -- a lead new to scoring had no grade before
   EXECUTE format($q$
     SELECT (g.r).* FROM (
       SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
-                                        lead_scoring.total_score(r.fit_score, r.engagement, %s, now()), %s) AS r
+               lead_scoring.total_score(lead_scoring.tested_fit_score(r.fit_tests, r.fit_basis, %1$s),
+                                        r.engagement, %1$s, now()), %2$s) AS r
         FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
     INTO report;
   leads_rescored := report.leads;

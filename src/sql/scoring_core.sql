@@ -97,20 +97,6 @@ RETURNS lead_scoring.engagement_state AS 'MODULE_PATHNAME', 'lead_scoring_rebase
 COMMENT ON FUNCTION lead_scoring.rebase_engagement(lead_scoring.engagement_state, jsonb, jsonb, lead_scoring.engagement_state) IS
   'A state built with previous, carried over to definition: what both count is kept, what only previous counted is dropped, and what only definition counts is taken from recounted (a state built with definition from the activities of recount_types)';
 
--- What the stored fit score depends on: the fit rules without their ids (a
--- copy has new ones) and the caps of the fit components.
-CREATE FUNCTION lead_scoring.fit_signature(definition jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-  SELECT jsonb_build_object(
-    'rules', (SELECT jsonb_agg(r - 'rule_id' ORDER BY (r - 'rule_id')::text)
-                FROM jsonb_array_elements(definition->'fit_rules') r),
-    'components', (SELECT jsonb_agg(c ORDER BY c->>'component')
-                     FROM jsonb_array_elements(definition->'components') c
-                    WHERE c->>'dimension' = 'fit'))
-$$;
-COMMENT ON FUNCTION lead_scoring.fit_signature(jsonb) IS
-  'What a model''s fit scores depend on (its fit rules without their ids, and its fit components): two models with the same signature score every lead''s fit alike';
-
 CREATE FUNCTION lead_scoring.engagement_breakdown(state lead_scoring.engagement_state, model jsonb,
                                                   as_of timestamptz DEFAULT now(),
   OUT rule_id integer, OUT component text, OUT activities bigint, OUT latest_activity_at timestamptz,
@@ -130,14 +116,28 @@ CREATE FUNCTION lead_scoring.fit_score(model jsonb, attributes jsonb) RETURNS do
 COMMENT ON FUNCTION lead_scoring.fit_score(jsonb, jsonb) IS
   'Fit score of a lead''s attributes under a model definition: points of the fit rules passed, capped per component';
 
--- The same from a lead's columns, read in place: fit_attributes builds a jsonb
--- per lead, which cost as much as the rules (scoring leads, rescoring).
-CREATE FUNCTION lead_scoring.lead_fit_score(model jsonb, email text, first_name text, last_name text,
-                                            company text, attributes jsonb) RETURNS double precision
-  AS 'MODULE_PATHNAME', 'lead_scoring_lead_fit_score'
+-- A lead's fit is stored as the tests it passed (lead_scores.fit_tests), not
+-- as points, so that a change of fit points, caps or components reads no lead
+-- and writes no row. Read from a lead's columns in place: fit_attributes
+-- builds a jsonb per lead, which cost as much as the rules.
+CREATE FUNCTION lead_scoring.lead_fit_tests(model jsonb, email text, first_name text, last_name text,
+                                            company text, attributes jsonb) RETURNS bigint[]
+  AS 'MODULE_PATHNAME', 'lead_scoring_lead_fit_tests'
   LANGUAGE C IMMUTABLE PARALLEL SAFE COST 100;
-COMMENT ON FUNCTION lead_scoring.lead_fit_score(jsonb, text, text, text, text, jsonb) IS
-  'Fit score of a lead from its columns under a model definition: fit_score(model, fit_attributes(email, first_name, last_name, company, attributes)), without building that jsonb';
+COMMENT ON FUNCTION lead_scoring.lead_fit_tests(jsonb, text, text, text, text, jsonb) IS
+  'The ids of the model''s fit tests (what a fit rule tests, whatever its points) that a lead passes, from its columns as fit_attributes combines them; ascending';
+
+CREATE FUNCTION lead_scoring.fit_basis(model jsonb) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'lead_scoring_fit_basis'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.fit_basis(jsonb) IS
+  'Identifies the set of a model''s fit tests: a record of the tests a lead passed serves every model with the same basis';
+
+CREATE FUNCTION lead_scoring.tested_fit_score(fit_tests bigint[], fit_basis bigint, model jsonb)
+RETURNS double precision AS 'MODULE_PATHNAME', 'lead_scoring_tested_fit_score'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.tested_fit_score(bigint[], bigint, jsonb) IS
+  'Fit score of a lead''s record of the fit tests it passed (lead_fit_tests, recorded under fit_basis) under a model with the same tests; no basis (a lead without attributes) scores 0';
 
 CREATE FUNCTION lead_scoring.fit_breakdown(model jsonb, attributes jsonb,
   OUT rule_id integer, OUT component text, OUT points_before_caps double precision,
