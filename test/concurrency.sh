@@ -107,7 +107,8 @@ LANGUAGE sql STABLE AS $$
           FULL JOIN lead_scoring.engagement_breakdown(p.recomp, (SELECT d FROM m), at) f USING (rule_id)) x
       CROSS JOIN (VALUES ('rule points_before_caps'), ('rule latest_activity_at')) w(what)),
   fit AS (
-    SELECT s.lead_id, NULL::integer, 'fit_score', 0::bigint, 0::bigint, s.fit_score,
+    SELECT s.lead_id, NULL::integer, 'fit_score', 0::bigint, 0::bigint,
+           lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, (SELECT d FROM m)),
            coalesce(lead_scoring.fit_score((SELECT d FROM m),
              lead_scoring.fit_attributes(l.email, l.first_name, l.last_name, l.company, l.attributes)), 0)
       FROM lead_scoring.lead_scores s JOIN lead_scoring.leads l USING (lead_id)),

@@ -411,7 +411,8 @@ SELECT :new_lead_id, :new_activity_min, :new_event_min, :new_rule_rule_id,
        (SELECT e FROM before WHERE lead_id = 5), (lead_scoring.lead_score(5, :'t1')).engagement_score,
        (SELECT n FROM before WHERE lead_id = 7), lead_scoring.activity_count(s7.engagement),
        (SELECT e FROM before WHERE lead_id = 7), (lead_scoring.lead_score(7, :'t1')).engagement_score,
-       lead_scoring.activity_count(sn.engagement), sn.fit_score
+       lead_scoring.activity_count(sn.engagement),
+       lead_scoring.tested_fit_score(sn.fit_tests, sn.fit_basis, (SELECT m.definition FROM lead_scoring.active_model m))
   FROM lead_scoring.lead_scores s5, lead_scoring.lead_scores s7, lead_scoring.lead_scores sn
  WHERE s5.lead_id = 5 AND s7.lead_id = 7 AND sn.lead_id = :new_lead_id;
 SQL

@@ -49,7 +49,7 @@ SELECT 'rules', md5(coalesce(string_agg(t::text, E'\n' ORDER BY rule_id), '')) F
 SELECT 'tracked', md5(coalesce(string_agg(t::text, E'\n' ORDER BY activity_table), '')) FROM lead_scoring.tracked_tables t;
 SELECT 'leads', md5(coalesce(string_agg(t::text, E'\n' ORDER BY lead_id), '')) FROM lead_scoring.leads t;
 SELECT 'activities', md5(coalesce(string_agg(t::text, E'\n' ORDER BY activity_id), '')) FROM lead_scoring.activities t;
-SELECT 'scores', md5(coalesce(string_agg(lead_id || ' ' || fit_score || ' ' || coalesce(engagement::text, '') || ' ' || handed_off,
+SELECT 'scores', md5(coalesce(string_agg(lead_id || ' ' || fit_tests::text || ' ' || coalesce(fit_basis::text, '') || ' ' || coalesce(engagement::text, '') || ' ' || handed_off,
                                           E'\n' ORDER BY lead_id), '')) FROM lead_scoring.lead_scores;"
 
 passed=0
