@@ -58,7 +58,7 @@ COMMENT ON FUNCTION lead_scoring.check_model_tables(integer, jsonb) IS
 -- Bring every lead's stored state to the active model and report grade
 -- changes; previous_definition is what the states were built with (to grade
 -- "before"). A change costs what changed: points, caps and components need
--- nothing stored; fit rules rescore the fit from leads; activity rules that
+-- nothing stored; new fit tests are evaluated from leads; activity rules that
 -- count something new recount only the activities of their types. A full
 -- rescore (from_scratch, or previous_definition null) reads every activity.
 --
@@ -116,7 +116,7 @@ BEGIN
   from_scratch := from_scratch OR previous_definition IS NULL;
   same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
   -- the fit tests the leads passed serve both models: only points, caps or components moved
-  same_fit := NOT from_scratch AND lead_scoring.fit_basis(previous) = lead_scoring.fit_basis(definition);
+  same_fit := NOT from_scratch AND previous_basis = basis;
   types := CASE WHEN from_scratch OR same_engagement THEN '{}' ELSE lead_scoring.recount_types(previous, definition) END;
   IF same_engagement AND same_fit THEN
     -- nothing stored changes: one pass grades every lead under both models

@@ -198,7 +198,7 @@ change_without_activities() {
 change_without_activities change_points_vs_reading_scores "moving an activity rule's points" \
 	"UPDATE lead_scoring.activity_rules SET points = points + 0.5
  WHERE rule_id = (SELECT min(r.rule_id) FROM lead_scoring.activity_rules r JOIN lead_scoring.active_model m USING (model_id))"
-change_without_activities change_fit_points_vs_reading_scores "moving a fit rule's points (every lead's fit anew)" \
+change_without_activities change_fit_points_vs_reading_scores "moving a fit rule's points (no lead read: the fit tests stored serve)" \
 	"UPDATE lead_scoring.fit_rules SET points = points + 0.5
  WHERE rule_id = (SELECT min(r.rule_id) FROM lead_scoring.fit_rules r JOIN lead_scoring.active_model m USING (model_id))"
 # the type nearest 5 % of the activities; each run adds a rule with a new
