@@ -123,10 +123,8 @@ BEGIN
     EXECUTE format($q$
       SELECT (g.r).* FROM (
         SELECT lead_scoring.regrade(s.lead_id, s.handed_off,
-                 lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %1$s),
-                                          s.engagement, %1$s, now()),
-                 lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %2$s),
-                                          s.engagement, %2$s, now()), %3$s) AS r
+                 lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %1$s, now()),
+                 lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %2$s, now()), %3$s) AS r
           FROM lead_scoring.lead_scores s) g$q$, previous_sql, definition_sql, thresholds)
       INTO report;
     leads_rescored := report.leads;
@@ -191,8 +189,7 @@ BEGIN
                CASE WHEN %5$L THEN s.fit_basis WHEN l.lead_id IS NOT NULL THEN %7$s::bigint END AS fit_basis,
                CASE WHEN %4$L THEN s.engagement
                     ELSE lead_scoring.rebase_engagement(s.engagement, %3$s, %2$s, r.engagement) END AS engagement,
-               lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %3$s),
-                                        s.engagement, %3$s, now()) AS before,
+               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %3$s, now()) AS before,
                s.handed_off, s.fit_tests AS old_fit_tests, s.fit_basis AS old_fit_basis,
                s.engagement AS old_engagement
           FROM lead_scoring.lead_scores s
@@ -239,8 +236,7 @@ BEGIN
   EXECUTE format($q$
     SELECT (g.r).* FROM (
       SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
-               lead_scoring.total_score(lead_scoring.tested_fit_score(r.fit_tests, r.fit_basis, %1$s),
-                                        r.engagement, %1$s, now()), %2$s) AS r
+               lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %1$s, now()), %2$s) AS r
         FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
     INTO report;
   leads_rescored := report.leads;

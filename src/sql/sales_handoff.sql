@@ -370,8 +370,7 @@ BEGIN
         FROM lead_scoring.lead_scores s, lead_scoring.active_model m
        WHERE s.lead_id = ANY (lead_ids)
          AND (s.handed_off IS DISTINCT FROM coalesce(
-                lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition),
-                                         s.engagement, m.definition, now())
+                lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now())
                 >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
                                 ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
                       FROM lead_scoring.grades g), false)

@@ -72,6 +72,17 @@ RETURN fit_score + coalesce(lead_scoring.engagement_score(engagement, model, as_
 COMMENT ON FUNCTION lead_scoring.total_score(double precision, lead_scoring.engagement_state, jsonb, timestamptz) IS
   'A lead''s total score at as_of: its fit score plus its engagement decayed to as_of under the model (none counts 0)';
 
+-- The same for a lead's stored row (lead_scores): its fit from the tests it
+-- passed. Inlined too; a model given as a subquery (referenced twice here)
+-- would not be, so the funnel writes it out.
+CREATE FUNCTION lead_scoring.stored_total_score(fit_tests bigint[], fit_basis bigint,
+                                                engagement lead_scoring.engagement_state,
+                                                model jsonb, as_of timestamptz)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN lead_scoring.total_score(lead_scoring.tested_fit_score(fit_tests, fit_basis, model), engagement, model, as_of);
+COMMENT ON FUNCTION lead_scoring.stored_total_score(bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz) IS
+  'total_score of a lead_scores row: the fit of its recorded fit tests plus its engagement decayed to as_of, under the model';
+
 CREATE FUNCTION lead_scoring.state_matches_model(state lead_scoring.engagement_state, model jsonb)
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_state_matches_model'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -11,8 +11,7 @@ CREATE VIEW lead_scoring.lead_grades AS
 SELECT s.lead_id, l.email, l.company,
        lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition) AS fit_score,
        e.engagement_score,
-       lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition), s.engagement,
-                                m.definition, now()) AS total_score,
+       lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()) AS total_score,
        t.grades[g] AS grade,
        coalesce(t.sales_ready[g], false) AS sales_ready,
        lead_scoring.latest_activity_at(s.engagement) AS last_activity_at,
@@ -25,9 +24,8 @@ SELECT s.lead_id, l.email, l.company,
  CROSS JOIN lead_scoring.grade_thresholds t
  CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
                               AS engagement_score) e
- CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis,
-                                                                                                    m.definition),
-                                                                      s.engagement, m.definition, now()),
+ CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,
+                                                                             m.definition, now()),
                                              t.min_scores) g;
 COMMENT ON VIEW lead_scoring.lead_grades IS 'Every lead''s scores and grade as of now, under the active model and current thresholds';
 COMMENT ON COLUMN lead_scoring.lead_grades.lead_id IS 'Lead identifier';
@@ -143,16 +141,14 @@ CREATE FUNCTION lead_scoring.lead_score(lead_id bigint, as_of timestamptz DEFAUL
   OUT total_score double precision, OUT grade text, OUT sales_ready boolean)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   SELECT lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition), e.score,
-         lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition),
-                                  s.engagement, m.definition, $2),
+         lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, $2),
          t.grades[g], coalesce(t.sales_ready[g], false)
     FROM lead_scoring.lead_scores s
     JOIN lead_scoring.active_model m ON true
    CROSS JOIN lead_scoring.grade_thresholds t
    CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, $2), 0) AS score) e
-   CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis,
-                                                                                                      m.definition),
-                                                                        s.engagement, m.definition, $2),
+   CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,
+                                                                               m.definition, $2),
                                                t.min_scores) g
    WHERE s.lead_id = $1
 $$;
