@@ -72,17 +72,6 @@ RETURN fit_score + coalesce(lead_scoring.engagement_score(engagement, model, as_
 COMMENT ON FUNCTION lead_scoring.total_score(double precision, lead_scoring.engagement_state, jsonb, timestamptz) IS
   'A lead''s total score at as_of: its fit score plus its engagement decayed to as_of under the model (none counts 0)';
 
--- The same for a lead's stored row (lead_scores): its fit from the tests it
--- passed. Inlined too; a model given as a subquery (referenced twice here)
--- would not be, so the funnel writes it out.
-CREATE FUNCTION lead_scoring.stored_total_score(fit_tests bigint[], fit_basis bigint,
-                                                engagement lead_scoring.engagement_state,
-                                                model jsonb, as_of timestamptz)
-RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN lead_scoring.total_score(lead_scoring.tested_fit_score(fit_tests, fit_basis, model), engagement, model, as_of);
-COMMENT ON FUNCTION lead_scoring.stored_total_score(bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz) IS
-  'total_score of a lead_scores row: the fit of its recorded fit tests plus its engagement decayed to as_of, under the model';
-
 CREATE FUNCTION lead_scoring.state_matches_model(state lead_scoring.engagement_state, model jsonb)
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_state_matches_model'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -149,6 +138,17 @@ RETURNS double precision AS 'MODULE_PATHNAME', 'lead_scoring_tested_fit_score'
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lead_scoring.tested_fit_score(bigint[], bigint, jsonb) IS
   'Fit score of a lead''s record of the fit tests it passed (lead_fit_tests, recorded under fit_basis) under a model with the same tests; no basis (a lead without attributes) scores 0';
+
+-- total_score for a lead's stored row (lead_scores): its fit from the tests
+-- it passed. Inlined too; a model given as a subquery (referenced twice here)
+-- would not be, so the funnel writes it out.
+CREATE FUNCTION lead_scoring.stored_total_score(fit_tests bigint[], fit_basis bigint,
+                                                engagement lead_scoring.engagement_state,
+                                                model jsonb, as_of timestamptz)
+RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN lead_scoring.total_score(lead_scoring.tested_fit_score(fit_tests, fit_basis, model), engagement, model, as_of);
+COMMENT ON FUNCTION lead_scoring.stored_total_score(bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz) IS
+  'total_score of a lead_scores row: the fit of its recorded fit tests plus its engagement decayed to as_of, under the model';
 
 CREATE FUNCTION lead_scoring.fit_breakdown(model jsonb, attributes jsonb,
   OUT rule_id integer, OUT component text, OUT points_before_caps double precision,
