@@ -85,6 +85,108 @@ SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS
   FROM public.change_cost();
 SELECT lead_id, fit_score FROM lead_scoring.lead_grades WHERE lead_id IN (101, 102, 103) ORDER BY lead_id;
 ROLLBACK;
+-- Which basis each lead's row has: the active model's own ("model"), an
+-- older one the model lists as kept ("kept", in stored_state_bases and in the
+-- definition's stored_bases), or neither ("stale", never expected).
+CREATE FUNCTION public.row_bases(OUT lead_id bigint, OUT engagement text, OUT fit text)
+RETURNS SETOF record LANGUAGE sql AS $$
+  SELECT s.lead_id,
+         CASE WHEN s.engagement IS NULL THEN NULL
+              WHEN lead_scoring.state_fingerprint(s.engagement) = lead_scoring.model_fingerprint(m.definition) THEN 'model'
+              WHEN lead_scoring.state_fingerprint(s.engagement) IN (
+                     SELECT b.basis FROM lead_scoring.stored_state_bases b WHERE b.dimension = 'engagement')
+                   AND lead_scoring.state_fingerprint(s.engagement)::text IN (
+                     SELECT jsonb_array_elements_text(m.definition->'stored_bases'->'fingerprints')) THEN 'kept'
+              ELSE 'stale' END,
+         CASE WHEN s.fit_basis IS NULL THEN NULL
+              WHEN s.fit_basis = lead_scoring.fit_basis(m.definition) THEN 'model'
+              WHEN s.fit_basis IN (SELECT b.basis FROM lead_scoring.stored_state_bases b WHERE b.dimension = 'fit')
+                   AND s.fit_basis::text IN (SELECT jsonb_array_elements_text(m.definition->'stored_bases'->'fit_bases'))
+                THEN 'kept'
+              ELSE 'stale' END
+    FROM lead_scoring.lead_scores s, lead_scoring.active_model m ORDER BY 1
+$$;
+-- A rule that counts something new writes only the states of the leads with
+-- such activities: 103, the one lead with a demo request. 101 and 102 keep
+-- their states as they are, built with fewer counters: the model lists their
+-- fingerprint as kept, and scores them as a recompute does.
+BEGIN;
+SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points)
+SELECT model_id, 'web', 'demo_request', 3 FROM lead_scoring.models WHERE name = 'live_copy';
+SELECT leads_rescored FROM lead_scoring.apply_model_changes();
+SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS states_written FROM public.change_cost();
+SELECT * FROM public.row_bases();
+SELECT * FROM public.live_mismatches();
+-- an activity of 101 brings its state to the model's counters
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (101, 'web_visit', '2026-01-20');
+SELECT * FROM public.row_bases();
+SELECT * FROM public.live_mismatches();
+-- Removing the rule writes only the state that counted with it (103's). 102's
+-- state has the model's counters again; 101's, built with the rule's counter
+-- (which counted nothing for it), is the one older fingerprint still listed.
+SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
+DELETE FROM lead_scoring.activity_rules
+ WHERE model_id = (SELECT model_id FROM lead_scoring.models WHERE name = 'live_copy') AND activity_type = 'demo_request';
+SELECT leads_rescored FROM lead_scoring.apply_model_changes();
+SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS states_written FROM public.change_cost();
+SELECT * FROM public.row_bases();
+SELECT dimension, count(*) FROM lead_scoring.stored_state_bases GROUP BY 1 ORDER BY 1;
+SELECT * FROM public.live_mismatches();
+-- An edit that changes what the model counts, not yet applied: the edited
+-- model accepts no older state (they were listed for the model before), so
+-- a read of 101's kept state is refused too, until the edit is applied.
+SAVEPOINT edit;
+INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
+SELECT model_id, 'web', 'webinar', '{"track": "sales"}', 2 FROM lead_scoring.models WHERE name = 'live_copy';
+\set VERBOSITY terse
+SELECT lead_id, grade FROM lead_scoring.lead_grades WHERE lead_id = 101;
+\set VERBOSITY default
+ROLLBACK TO SAVEPOINT edit;
+-- A new fit test (title contains "engineer", 4 points) writes only the
+-- record of the lead that passes it (103, an engineer, whom no other title
+-- rule scores); 101 and 102 keep theirs, and their 51 points.
+SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
+INSERT INTO lead_scoring.fit_rules (model_id, component, attribute, test, pattern, points)
+SELECT model_id, 'title', 'title', 'matches', 'engineer', 4 FROM lead_scoring.models WHERE name = 'live_copy';
+SELECT leads_rescored FROM lead_scoring.apply_model_changes();
+SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS states_written FROM public.change_cost();
+SELECT * FROM public.row_bases();
+SELECT lead_id, fit_score FROM lead_scoring.lead_grades ORDER BY lead_id;
+-- a full rescore brings every row to the model's bases, and lists none
+SELECT leads_rescored FROM lead_scoring.rescore();
+SELECT * FROM public.row_bases();
+SELECT count(*) AS kept_bases, (SELECT definition ? 'stored_bases' FROM lead_scoring.active_model) AS in_definition
+  FROM lead_scoring.stored_state_bases;
+SELECT lead_id, fit_score FROM lead_scoring.lead_grades ORDER BY lead_id;
+ROLLBACK;
+-- Past 16 older bases kept, a change brings every row to the model's: here
+-- 18 leads each with an activity type of its own, and a rule for one more of
+-- those types at each of 17 changes, each writing its lead's state only.
+BEGIN;
+INSERT INTO lead_scoring.leads (lead_id, email) SELECT 200 + i, format('l%s@example.com', i) FROM generate_series(1, 18) i;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at)
+SELECT 200 + i, format('type_%s', i), '2026-01-15' FROM generate_series(1, 18) i;
+CREATE TEMP TABLE kept_counts (change integer, written bigint, kept bigint);
+DO $$
+DECLARE
+  written0 bigint;
+BEGIN
+  FOR i IN 1..17 LOOP
+    SELECT states_written INTO written0 FROM public.change_cost();
+    INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points)
+    SELECT model_id, 'web', format('type_%s', i), 1 FROM lead_scoring.models WHERE name = 'live_copy';
+    PERFORM lead_scoring.apply_model_changes();
+    INSERT INTO kept_counts
+    SELECT i, (SELECT states_written - written0 FROM public.change_cost()),
+           (SELECT count(*) FROM lead_scoring.stored_state_bases WHERE dimension = 'engagement');
+  END LOOP;
+END
+$$;
+SELECT * FROM kept_counts WHERE change IN (1, 2, 16, 17) ORDER BY change;
+SELECT engagement, count(*) FROM public.row_bases() GROUP BY 1;
+SELECT * FROM public.live_mismatches();
+ROLLBACK;
 -- A rule that counts something new recounts its type only; the other
 -- counters of every state are kept, and the result equals a full recompute.
 INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points)

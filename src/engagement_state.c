@@ -208,6 +208,56 @@ lead_scoring_merge_engagement(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(accum_to_state(&accum));
 }
 
+/* Fold in the entries of a state the model can evaluate that the model counts. */
+static void
+accum_merge_for_model(EngagementAccum *accum, const EngagementState *state, const ScoringModel *model)
+{
+	bool		all = state->fingerprint == model->fingerprint;
+
+	check_state_matches_model(state, model);
+	for (int i = 0; i < state->nentries; i++)
+		if (all || model_has_counter(model, state->entries[i].counter_id))
+			accum_merge_entry(accum, &state->entries[i]);
+}
+
+/*
+ * merge_engagement(a, b, model): the state of both sets of activities under
+ * the model, which must be able to evaluate each (one may carry an older
+ * fingerprint the model accepts); NULL is empty.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_merge_engagement_for_model);
+Datum
+lead_scoring_merge_engagement_for_model(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model;
+	EngagementAccum accum;
+	int			n = 0;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("merge_engagement needs a model definition")));
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	model = scoring_model_arg(fcinfo, 2, fcinfo->flinfo);
+	for (int arg = 0; arg < 2; arg++)
+		if (!PG_ARGISNULL(arg))
+			n += PG_GETARG_ENGAGEMENT_STATE(arg)->nentries;
+	accum_init(&accum, model->fingerprint, n);
+	for (int arg = 0; arg < 2; arg++)
+		if (!PG_ARGISNULL(arg))
+			accum_merge_for_model(&accum, PG_GETARG_ENGAGEMENT_STATE(arg), model);
+	PG_RETURN_POINTER(accum_to_state(&accum));
+}
+
+/* state_fingerprint(state): the fingerprint of the counters it was built with. */
+PG_FUNCTION_INFO_V1(lead_scoring_state_fingerprint);
+Datum
+lead_scoring_state_fingerprint(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64((int64) PG_GETARG_ENGAGEMENT_STATE(0)->fingerprint);
+}
+
 /* Latest activity counted in a state (NULL if none matched a counter). */
 PG_FUNCTION_INFO_V1(lead_scoring_latest_activity_at);
 Datum

@@ -113,6 +113,16 @@ typedef struct ScoringModel
 	int64	   *fit_test_ids;	/* distinct tests of the fit rules, ascending */
 	int		   *fit_test_rules;	/* for each, the index of a fit rule making it */
 	uint64		fit_basis;		/* identifies the set of tests a lead's record covers */
+
+	/*
+	 * The older fingerprints and fit bases that stored states and records
+	 * may still carry and are valid for this model (see stored_state_bases):
+	 * ascending, only in the active model's definition.
+	 */
+	int			nstored_fingerprints;
+	uint64	   *stored_fingerprints;
+	int			nstored_fit_bases;
+	uint64	   *stored_fit_bases;
 } ScoringModel;
 
 /*
@@ -161,6 +171,9 @@ extern ScoringModel *parse_scoring_model(Jsonb *definition);
 extern int	find_activity_counters(const ScoringModel *model, const char *type, int len,
 								   int *first);
 extern bool model_has_counter(const ScoringModel *model, uint64 counter_id);
+extern bool model_has_fit_test(const ScoringModel *model, int64 test_id);
+extern bool state_fits_model(const EngagementState *state, const ScoringModel *model);
+extern bool fit_basis_fits_model(uint64 basis, const ScoringModel *model);
 
 
 /* engagement_agg.c */
@@ -195,5 +208,7 @@ extern bool model_change_pending(void);
 extern int	state_mismatch_hint(void);
 extern void check_state_matches_model(const EngagementState *state,
 									  const ScoringModel *model);
+extern void two_model_args(FunctionCallInfo fcinfo, int a, int b, ScoringModel **first,
+						   ScoringModel **second);
 
 #endif							/* LEAD_SCORING_H */

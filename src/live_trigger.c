@@ -13,15 +13,18 @@
  */
 #include "lead_scoring.h"
 
+#include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 /* Inserts of at most this many rows run on kept plans. */
@@ -44,6 +47,9 @@ static int	nkept_plans = 0;
 static bool kept_plans_stale = false;
 static bool relcache_callback_registered = false;
 
+/* Whether the installed SQL has merge_engagement(a, b, model): -1 unknown. */
+static int	merge_for_model_known = -1;
+
 /*
  * A relation changed.  A plan over a transition table depends on the tracked
  * table's columns, which the plan cache does not watch: a column whose type
@@ -55,6 +61,31 @@ note_relation_change(Datum arg, Oid relid)
 	for (KeptPlan *k = kept_plans; k != NULL; k = k->next)
 		if (relid == InvalidOid || k->relid == relid)
 			kept_plans_stale = true;
+	/* ALTER EXTENSION UPDATE alters lead_scores: look again */
+	merge_for_model_known = -1;
+}
+
+/*
+ * Does the extension's SQL have merge_engagement(a, b, model)?  This library
+ * also serves a database still on 1.3 (the package updated, ALTER EXTENSION
+ * UPDATE not yet run), whose states all have the active model's fingerprint.
+ */
+static bool
+have_merge_for_model(void)
+{
+	if (merge_for_model_known < 0)
+	{
+		Oid			schema = get_namespace_oid("lead_scoring", false);
+		Oid			state = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum("engagement_state"),
+											ObjectIdGetDatum(schema));
+		Oid			argtypes[3] = {state, state, JSONBOID};
+
+		merge_for_model_known =
+			OidIsValid(LookupFuncName(list_make2(makeString("lead_scoring"), makeString("merge_engagement")),
+									  3, argtypes, true));
+	}
+	return merge_for_model_known == 1;
 }
 
 /* Free every kept plan (their tables changed, or there are too many). */
@@ -168,7 +199,8 @@ partition_root(Relation rel)
 
 /*
  * Merge the new rows into lead_scores, in lead order (so that concurrent
- * inserts lock leads in one order), and return the leads merged, each lead's
+ * inserts lock leads in one order; a stored state with an older fingerprint
+ * the model accepts is brought to the model's), and return the leads merged, each lead's
  * latest opt activity ($1: the opt-out and opt-in types) and the time range.
  * A lead handed off whose score has since faded below sales-ready by time
  * alone (lead_score sees the row as it was before this statement) is marked
@@ -192,7 +224,7 @@ merge_sql(char **columns)
 					"   GROUP BY n.%1$s"
 					"   ORDER BY n.%1$s"
 					"  ON CONFLICT (lead_id) DO UPDATE"
-					"     SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement),"
+					"     SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement%5$s),"
 					"         scored_at = now(),"
 					"         handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready"
 					"  RETURNING s.lead_id)"
@@ -204,7 +236,9 @@ merge_sql(char **columns)
 					"            ORDER BY n.%1$s, n.%3$s DESC) o),"
 					"        t.first_at, t.last_at"
 					"   FROM (SELECT min(n.%3$s) AS first_at, max(n.%3$s) AS last_at FROM new_activities n) t",
-					lead, type, at, properties);
+					lead, type, at, properties,
+					have_merge_for_model() ?
+					", (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active)" : "");
 }
 
 /*

@@ -25,6 +25,8 @@ PG_MODULE_MAGIC;
 #define MAX_HALF_LIFE_SECONDS (1e8 * 365.25 * 86400)
 /* Most components, activity rules or fit rules a model may have. */
 #define MAX_MODEL_ITEMS 100000
+/* Most older fingerprints (or fit bases) the stored states may carry. */
+#define MAX_STORED_BASES 64
 
 /* The cached model of one calling function (kept in fn_extra). */
 typedef struct ModelCache
@@ -502,7 +504,7 @@ parse_fit_rules(ScoringModel *model, JsonbContainer *root)
 							model->fit_rules[model->fit_rules_by_id[i]].rule_id)));
 }
 
-/* Order counter ids (unsigned). */
+/* Order 64-bit ids (counters, fingerprints, fit bases) as unsigned numbers. */
 static int
 compare_counter_ids(const void *a, const void *b)
 {
@@ -739,6 +741,60 @@ compute_fingerprint(const ScoringModel *model)
 	return h;
 }
 
+/* The ids of the named list of stored_bases (bigint numbers), ascending and distinct. */
+static uint64 *
+get_bases(JsonbContainer *bases, const char *key, int *n)
+{
+	JsonbContainer *list = get_list(bases, key);
+	int			count = list == NULL ? 0 : JsonContainerSize(list);
+	uint64	   *ids = palloc(sizeof(uint64) * Max(count, 1));
+	int			kept = 0;
+
+	if (count > MAX_STORED_BASES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stored_bases.%s of a model definition has %d entries, more than %d",
+						key, count, MAX_STORED_BASES)));
+	for (int i = 0; i < count; i++)
+	{
+		JsonbValue *v = getIthJsonbValueFromContainer(list, i);
+		int64		id;
+
+		if (v == NULL || v->type != jbvNumeric || !numeric_to_int64(v->val.numeric, &id))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("stored_bases.%s of a model definition must hold whole numbers in bigint range",
+							key)));
+		ids[i] = (uint64) id;
+	}
+	qsort(ids, count, sizeof(uint64), compare_counter_ids);
+	for (int i = 0; i < count; i++)
+		if (kept == 0 || ids[kept - 1] != ids[i])
+			ids[kept++] = ids[i];
+	*n = kept;
+	return ids;
+}
+
+/*
+ * The fingerprints and fit bases the stored states may carry besides the
+ * model's own (stored_state_bases, put in the active model's definition).
+ */
+static void
+parse_stored_bases(ScoringModel *model, JsonbContainer *root)
+{
+	JsonbValue *v = get_key(root, "stored_bases");
+	JsonbContainer *bases = get_container(v, false);
+
+	if (v != NULL && bases == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stored_bases of a model definition must be a JSON object")));
+	if (bases == NULL)
+		return;
+	model->stored_fingerprints = get_bases(bases, "fingerprints", &model->nstored_fingerprints);
+	model->stored_fit_bases = get_bases(bases, "fit_bases", &model->nstored_fit_bases);
+}
+
 /* Parse and validate a definition in the current memory context. */
 ScoringModel *
 parse_scoring_model(Jsonb *definition)
@@ -760,6 +816,7 @@ parse_scoring_model(Jsonb *definition)
 	collect_counters(model);
 	model->fingerprint = compute_fingerprint(model);
 	collect_fit_tests(model);
+	parse_stored_bases(model, root);
 	return model;
 }
 
@@ -922,6 +979,49 @@ model_has_counter(const ScoringModel *model, uint64 counter_id)
 {
 	return bsearch(&counter_id, model->counter_ids, model->ncounters, sizeof(uint64),
 				   compare_counter_ids) != NULL;
+}
+
+/* Does the model have this fit test? */
+bool
+model_has_fit_test(const ScoringModel *model, int64 test_id)
+{
+	int			lo = 0;
+	int			hi = model->nfit_tests;
+
+	/* fit_test_ids ascend as signed numbers */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (model->fit_test_ids[mid] < test_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < model->nfit_tests && model->fit_test_ids[lo] == test_id;
+}
+
+/*
+ * Can the model evaluate the state?  Its own fingerprint, or one the stored
+ * states may still carry: a state built with fewer counters, whose lead has
+ * no activity for the counters it lacks (the recount that added them found
+ * none), and whose entries of counters the model does not have are ignored.
+ */
+bool
+state_fits_model(const EngagementState *state, const ScoringModel *model)
+{
+	return state->fingerprint == model->fingerprint ||
+		bsearch(&state->fingerprint, model->stored_fingerprints, model->nstored_fingerprints,
+				sizeof(uint64), compare_counter_ids) != NULL;
+}
+
+/* Can the model score a fit record of that basis?  (As state_fits_model, for fit tests.) */
+bool
+fit_basis_fits_model(uint64 basis, const ScoringModel *model)
+{
+	return basis == model->fit_basis ||
+		bsearch(&basis, model->stored_fit_bases, model->nstored_fit_bases,
+				sizeof(uint64), compare_counter_ids) != NULL;
 }
 
 /* check_model(jsonb): the definition itself if valid, else an error. */

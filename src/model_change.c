@@ -1,13 +1,18 @@
 /*
  * model_change.c
  *		What a change of the active model costs: which counters it adds (and
- *		so which activity types must be read again), and each lead's state
- *		carried over to the new model, with the recounted entries put in.
+ *		so which activity types must be read again), which leads it must
+ *		write, and each lead's state carried over to the new model, with the
+ *		recounted entries put in.
  */
 #include "lead_scoring.h"
 
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/xid8.h"
 
 /* same_counters(previous, definition): do states built with one fit the other? */
 PG_FUNCTION_INFO_V1(lead_scoring_same_counters);
@@ -52,25 +57,18 @@ lead_scoring_recount_types(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(types, ntypes, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* The cached parsed models of rebase_engagement, by argument. */
-typedef struct RebaseCache
-{
-	FmgrInfo	previous;
-	FmgrInfo	definition;
-} RebaseCache;
-
 /*
- * rebase_engagement(state, previous, definition, recounted): a state built
- * with previous, as definition would have built it.  The entries of counters
- * both models have are kept; those of counters only previous has are dropped;
- * those of counters only definition has come from recounted, a state built
- * with definition from (at least) the activities of their types.
+ * rebase_engagement(state, previous, definition, recounted): a state that
+ * previous can evaluate, as definition would have built it.  The entries of
+ * counters both models have are kept; the others are dropped; those of
+ * counters only definition has come from recounted, a state built with
+ * definition from (at least) the activities of their types.  No recounted
+ * state: the lead has no such activity.
  */
 PG_FUNCTION_INFO_V1(lead_scoring_rebase_engagement);
 Datum
 lead_scoring_rebase_engagement(PG_FUNCTION_ARGS)
 {
-	RebaseCache *cache = (RebaseCache *) fcinfo->flinfo->fn_extra;
 	ScoringModel *previous;
 	ScoringModel *definition;
 	EngagementState *state;
@@ -83,17 +81,7 @@ lead_scoring_rebase_engagement(PG_FUNCTION_ARGS)
 				 errmsg("rebase_engagement needs both model definitions")));
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();		/* no activities: none under any model */
-	if (cache == NULL)
-	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RebaseCache));
-		fmgr_info_copy(&cache->previous, fcinfo->flinfo, fcinfo->flinfo->fn_mcxt);
-		fmgr_info_copy(&cache->definition, fcinfo->flinfo, fcinfo->flinfo->fn_mcxt);
-		cache->previous.fn_extra = NULL;
-		cache->definition.fn_extra = NULL;
-		fcinfo->flinfo->fn_extra = cache;
-	}
-	previous = scoring_model_arg(fcinfo, 1, &cache->previous);
-	definition = scoring_model_arg(fcinfo, 2, &cache->definition);
+	two_model_args(fcinfo, 1, 2, &previous, &definition);
 	state = PG_GETARG_ENGAGEMENT_STATE(0);
 	check_state_matches_model(state, previous);
 	if (!PG_ARGISNULL(3))
@@ -105,11 +93,61 @@ lead_scoring_rebase_engagement(PG_FUNCTION_ARGS)
 	accum_init(&accum, definition->fingerprint,
 			   state->nentries + (recounted ? recounted->nentries : 0));
 	for (int i = 0; i < state->nentries; i++)
-		if (model_has_counter(definition, state->entries[i].counter_id))
+		if (model_has_counter(definition, state->entries[i].counter_id) &&
+			model_has_counter(previous, state->entries[i].counter_id))
 			accum_merge_entry(&accum, &state->entries[i]);
 	if (recounted != NULL)
 		for (int i = 0; i < recounted->nentries; i++)
-			if (!model_has_counter(previous, recounted->entries[i].counter_id))
+			if (!model_has_counter(previous, recounted->entries[i].counter_id) &&
+				model_has_counter(definition, recounted->entries[i].counter_id))
 				accum_merge_entry(&accum, &recounted->entries[i]);
 	PG_RETURN_POINTER(accum_to_state(&accum));
+}
+
+/*
+ * counts_beyond_model(state, model): does the state count activities for a
+ * counter the model lacks?  A recounted state that does not holds nothing
+ * new; a stored state that does must drop them.  Otherwise a stored state
+ * stays valid as it is, and is not written.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_counts_beyond_model);
+Datum
+lead_scoring_counts_beyond_model(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
+
+	for (int i = 0; i < state->nentries; i++)
+		if (!model_has_counter(model, state->entries[i].counter_id))
+			PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
+}
+
+/*
+ * written_after(row_xmin, snapshot): was the row written by a transaction the
+ * snapshot does not see (running then, or begun since)?  This transaction's
+ * own rows were written before it, and frozen ones long before.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_written_after);
+Datum
+lead_scoring_written_after(PG_FUNCTION_ARGS)
+{
+	TransactionId xmin = DatumGetTransactionId(PG_GETARG_DATUM(0));
+	FullTransactionId next = ReadNextFullTransactionId();
+	uint32		epoch = EpochFromFullTransactionId(next);
+	FullTransactionId full;
+
+	if (!TransactionIdIsNormal(xmin) || TransactionIdIsCurrentTransactionId(xmin))
+		PG_RETURN_BOOL(false);
+	/* a row's xmin is at most 2^31 transactions old, or it would be frozen */
+	if (xmin > XidFromFullTransactionId(next))
+	{
+		if (epoch == 0)
+			PG_RETURN_BOOL(true);	/* not a past transaction: recompute its rows */
+		epoch--;
+	}
+	full = FullTransactionIdFromEpochAndXid(epoch, xmin);
+	PG_RETURN_BOOL(!DatumGetBool(DirectFunctionCall2(pg_visible_in_snapshot,
+													 FullTransactionIdGetDatum(full),
+													 PG_GETARG_DATUM(1))));
 }

@@ -111,11 +111,11 @@ state_mismatch_hint(void)
 	return errhint("Rescore with SELECT * FROM lead_scoring.rescore().");
 }
 
-/* An error unless the state was built with the model's counters. */
+/* An error unless the model can evaluate the state (state_fits_model). */
 void
 check_state_matches_model(const EngagementState *state, const ScoringModel *model)
 {
-	if (state->fingerprint != model->fingerprint)
+	if (!state_fits_model(state, model))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("engagement state was built with other activity rules than the model given"),
@@ -487,45 +487,101 @@ lead_scoring_fit_score(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The ids of the model's fit tests that a lead passes, ascending, from its
+ * columns (arguments first..first+4: email, first_name, last_name, company,
+ * attributes), read in place; only the tests previous lacks if previous is
+ * given.
+ */
+static ArrayType *
+fit_tests_of_lead(FunctionCallInfo fcinfo, int first, const ScoringModel *model,
+				  const ScoringModel *previous)
+{
+	LeadAttributes lead = {0};
+	Datum	   *ids = palloc(sizeof(Datum) * Max(model->nfit_tests, 1));
+	int			n = 0;
+
+	lead.email = PG_ARGISNULL(first) ? NULL : PG_GETARG_TEXT_PP(first);
+	lead.first_name = PG_ARGISNULL(first + 1) ? NULL : PG_GETARG_TEXT_PP(first + 1);
+	lead.last_name = PG_ARGISNULL(first + 2) ? NULL : PG_GETARG_TEXT_PP(first + 2);
+	lead.company = PG_ARGISNULL(first + 3) ? NULL : PG_GETARG_TEXT_PP(first + 3);
+	if (!PG_ARGISNULL(first + 4))
+	{
+		Jsonb	   *attributes = PG_GETARG_JSONB_P(first + 4);
+
+		/* fit_attributes() appends a non-object: nothing of it, nor of the columns, is an attribute */
+		if (!JsonContainerIsObject(&attributes->root))
+			return construct_empty_array(INT8OID);
+		lead.attributes = &attributes->root;
+	}
+	for (int k = 0; k < model->nfit_tests; k++)
+	{
+		const FitRule *rule = &model->fit_rules[model->fit_test_rules[k]];
+
+		if (previous != NULL && model_has_fit_test(previous, model->fit_test_ids[k]))
+			continue;
+		if (fit_rule_matches(rule, &lead))
+			ids[n++] = Int64GetDatum(model->fit_test_ids[k]);
+	}
+	return construct_array(ids, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
  * lead_fit_tests(model, email, first_name, last_name, company, attributes):
- * the ids of the model's fit tests that fit_attributes(...) passes, ascending,
- * read from a lead's columns in place.
+ * the ids of the model's fit tests that fit_attributes(...) passes, ascending.
  */
 PG_FUNCTION_INFO_V1(lead_scoring_lead_fit_tests);
 Datum
 lead_scoring_lead_fit_tests(PG_FUNCTION_ARGS)
 {
-	ScoringModel *model;
-	LeadAttributes lead = {0};
-	bool		local[LOCAL_ITEMS];
-	bool	   *passed;
-	Datum	   *ids;
-	int			n = 0;
-
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
-	ids = palloc(sizeof(Datum) * Max(model->nfit_tests, 1));
-	lead.email = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-	lead.first_name = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	lead.last_name = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
-	lead.company = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
-	if (!PG_ARGISNULL(5))
-	{
-		Jsonb	   *attributes = PG_GETARG_JSONB_P(5);
+	PG_RETURN_ARRAYTYPE_P(fit_tests_of_lead(fcinfo, 1, scoring_model_arg(fcinfo, 0, fcinfo->flinfo), NULL));
+}
 
-		/* fit_attributes() appends a non-object: nothing of it, nor of the columns, is an attribute */
-		if (!JsonContainerIsObject(&attributes->root))
-			PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
-		lead.attributes = &attributes->root;
+/* The cached parsed models of a function of two models, by argument. */
+typedef struct TwoModelCache
+{
+	FmgrInfo	first;
+	FmgrInfo	second;
+} TwoModelCache;
+
+/* The two parsed models of arguments a and b, each cached on its own. */
+void
+two_model_args(FunctionCallInfo fcinfo, int a, int b, ScoringModel **first, ScoringModel **second)
+{
+	TwoModelCache *cache = (TwoModelCache *) fcinfo->flinfo->fn_extra;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(TwoModelCache));
+		fmgr_info_copy(&cache->first, fcinfo->flinfo, fcinfo->flinfo->fn_mcxt);
+		fmgr_info_copy(&cache->second, fcinfo->flinfo, fcinfo->flinfo->fn_mcxt);
+		cache->first.fn_extra = NULL;
+		cache->second.fn_extra = NULL;
+		fcinfo->flinfo->fn_extra = cache;
 	}
-	passed = model->nfit_tests <= LOCAL_ITEMS ? local : palloc(model->nfit_tests);
-	tests_passed_by_lead(model, &lead, passed);
-	for (int k = 0; k < model->nfit_tests; k++)
-		if (passed[k])
-			ids[n++] = Int64GetDatum(model->fit_test_ids[k]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
-										  TYPALIGN_DOUBLE));
+	*first = scoring_model_arg(fcinfo, a, &cache->first);
+	*second = scoring_model_arg(fcinfo, b, &cache->second);
+}
+
+/*
+ * new_fit_tests(definition, previous, email, first_name, last_name, company,
+ * attributes): the ids of the tests definition has and previous has not that
+ * the lead passes: all a change from previous must evaluate.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_new_fit_tests);
+Datum
+lead_scoring_new_fit_tests(PG_FUNCTION_ARGS)
+{
+	ScoringModel *definition;
+	ScoringModel *previous;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("new_fit_tests needs both model definitions")));
+	two_model_args(fcinfo, 0, 1, &definition, &previous);
+	PG_RETURN_ARRAYTYPE_P(fit_tests_of_lead(fcinfo, 2, definition, previous));
 }
 
 /* fit_basis(model): the id of the set of fit tests a lead's record covers. */
@@ -596,7 +652,7 @@ lead_scoring_tested_fit_score(PG_FUNCTION_ARGS)
 	model = scoring_model_arg(fcinfo, 2, fcinfo->flinfo);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_FLOAT8(0);
-	if ((uint64) PG_GETARG_INT64(1) != model->fit_basis)
+	if (!fit_basis_fits_model((uint64) PG_GETARG_INT64(1), model))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("fit tests were recorded with other fit rules than the model given"),
@@ -614,6 +670,49 @@ lead_scoring_tested_fit_score(PG_FUNCTION_ARGS)
 	if (passed != local_passed)
 		pfree(passed);
 	PG_RETURN_FLOAT8(score);
+}
+
+/*
+ * merge_fit_tests(fit_tests, new_tests, model): a record of the tests passed
+ * under model: those of fit_tests and new_tests that the model has.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_merge_fit_tests);
+Datum
+lead_scoring_merge_fit_tests(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model;
+	bool	   *passed;
+	bool	   *also;
+	Datum	   *ids;
+	int			n = 0;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("merge_fit_tests needs a model definition")));
+	model = scoring_model_arg(fcinfo, 2, fcinfo->flinfo);
+	passed = palloc(Max(model->nfit_tests, 1));
+	also = palloc(Max(model->nfit_tests, 1));
+	ids = palloc(sizeof(Datum) * Max(model->nfit_tests, 1));
+	tests_passed_by_record(model, PG_ARGISNULL(0) ? construct_empty_array(INT8OID) : PG_GETARG_ARRAYTYPE_P(0),
+						   passed);
+	tests_passed_by_record(model, PG_ARGISNULL(1) ? construct_empty_array(INT8OID) : PG_GETARG_ARRAYTYPE_P(1),
+						   also);
+	for (int k = 0; k < model->nfit_tests; k++)
+		if (passed[k] || also[k])
+			ids[n++] = Int64GetDatum(model->fit_test_ids[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+										  TYPALIGN_DOUBLE));
+}
+
+/* model_fingerprint(model): the fingerprint of the states the model builds. */
+PG_FUNCTION_INFO_V1(lead_scoring_model_fingerprint);
+Datum
+lead_scoring_model_fingerprint(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+
+	PG_RETURN_INT64((int64) model->fingerprint);
 }
 
 /* fit_breakdown(model, attributes): one row per fit rule the lead passes. */
@@ -651,7 +750,7 @@ lead_scoring_state_matches_model(PG_FUNCTION_ARGS)
 	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
 	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
 
-	PG_RETURN_BOOL(state->fingerprint == model->fingerprint);
+	PG_RETURN_BOOL(state_fits_model(state, model));
 }
 
 /*

@@ -296,6 +296,21 @@ as sec_mkt -c "DELETE FROM lead_scoring.activity_rules WHERE properties = '{\"ca
 [ "$(mismatched_states)" = 0 ] || fail "removing the rule left states of the old model"
 echo "   ok: the pending row is the owner's; with the flag cleared a write is refused, and the commit rescores"
 
+step "the older bases a change lets rows keep: only the owner lists them"
+refused "marketing lists a fingerprint of its own" sec_mkt "permission denied for table stored_state_bases" "
+INSERT INTO lead_scoring.stored_state_bases (dimension, basis, model_basis)
+SELECT 'engagement', 1, lead_scoring.model_fingerprint(m.definition) FROM lead_scoring.active_model m"
+# a definition written by hand is compiled again from the tables: nothing
+# forged in it decides which states the model accepts
+as sec_mkt -c "UPDATE lead_scoring.models
+                  SET definition = definition || '{\"stored_bases\": {\"fingerprints\": [1, 2], \"fit_bases\": [3]}}'
+                WHERE is_active" > /dev/null || fail "marketing cannot update models"
+[ "$(q -c "SELECT count(*) FROM lead_scoring.models
+             WHERE definition->'stored_bases'->'fingerprints' @> '[1]' OR definition->'stored_bases'->'fit_bases' @> '[3]'")" = 0 ] \
+	|| fail "a stored_bases written into a definition by hand stayed there"
+[ "$(mismatched_states)" = 0 ] || fail "states the model does not accept after a forged definition"
+echo "   ok: the list is the owner's; a stored_bases written into a definition is compiled away"
+
 step "10. the audit's event trigger and another role's DDL"
 as sec_nobody -c "CREATE TEMP TABLE mine (x int)" -c "ALTER TABLE mine ADD COLUMN y int" \
 	-c "CREATE TRIGGER t BEFORE INSERT ON mine FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()" \

@@ -26,6 +26,63 @@ $$;
 COMMENT ON FUNCTION lead_scoring.model_definition(integer) IS
   'A model''s components and rules as JSON, read from the model tables (not validated; see check_model)';
 
+-- A change of the active model writes only the states and fit records that
+-- change; the others keep the fingerprint or fit basis of the model they were
+-- built with, listed here, and the active model's definition carries the list
+-- (stored_bases) so that it can evaluate them. Such a state is valid for the
+-- model it was listed with: every counter it lacks was added by a recount that
+-- found no activity of its lead, and every fit test its record lacks was
+-- evaluated for its lead by the change that added it, and failed. A model
+-- with other counters (an edit not yet applied) accepts none of them. Only
+-- rescore_from writes it; derived, like lead_scores, so not dumped.
+CREATE TABLE lead_scoring.stored_state_bases (
+  dimension   lead_scoring.score_dimension NOT NULL,
+  basis       bigint NOT NULL,
+  model_basis bigint NOT NULL,
+  PRIMARY KEY (dimension, basis)
+);
+COMMENT ON TABLE lead_scoring.stored_state_bases IS 'Fingerprints (engagement) and fit bases (fit) of older models that rows of lead_scores still carry, valid for the active model; written by rescores';
+COMMENT ON COLUMN lead_scoring.stored_state_bases.dimension IS 'engagement: a state''s fingerprint (state_fingerprint); fit: a record''s fit_basis';
+COMMENT ON COLUMN lead_scoring.stored_state_bases.basis IS 'The older fingerprint or fit basis';
+COMMENT ON COLUMN lead_scoring.stored_state_bases.model_basis IS 'The fingerprint (model_fingerprint) or fit basis (fit_basis) of the model it is valid with';
+-- whoever compiles the active model reads it; only the owner writes it
+REVOKE ALL ON lead_scoring.stored_state_bases FROM PUBLIC;
+GRANT SELECT ON lead_scoring.stored_state_bases TO PUBLIC;
+
+CREATE FUNCTION lead_scoring.stored_bases(definition jsonb) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+  SELECT CASE WHEN count(*) > 0 THEN
+           jsonb_build_object('fingerprints', coalesce(jsonb_agg(b.basis ORDER BY b.basis)
+                                                         FILTER (WHERE b.dimension = 'engagement'), '[]'),
+                              'fit_bases', coalesce(jsonb_agg(b.basis ORDER BY b.basis)
+                                                      FILTER (WHERE b.dimension = 'fit'), '[]'))
+         END
+    FROM lead_scoring.stored_state_bases b
+   WHERE (b.dimension = 'engagement' AND b.model_basis = lead_scoring.model_fingerprint($1))
+      OR (b.dimension = 'fit' AND b.model_basis = lead_scoring.fit_basis($1))
+$$;
+COMMENT ON FUNCTION lead_scoring.stored_bases(jsonb) IS
+  'The older fingerprints and fit bases of stored states that a model definition (its counters, its fit tests) accepts, as models.definition holds them (null: none)';
+
+-- What models.definition holds: the model's tables, validated, and for the
+-- active model the bases of the stored states it accepts.
+CREATE FUNCTION lead_scoring.compiled_definition(model_id integer, is_active boolean) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+  SELECT CASE WHEN $2 AND b.bases IS NOT NULL THEN d.definition || jsonb_build_object('stored_bases', b.bases)
+              ELSE d.definition END
+    FROM (SELECT lead_scoring.check_model(lead_scoring.model_definition($1)) AS definition) d
+   CROSS JOIN LATERAL (SELECT lead_scoring.stored_bases(d.definition) AS bases) b
+$$;
+COMMENT ON FUNCTION lead_scoring.compiled_definition(integer, boolean) IS
+  'A model''s definition as models.definition holds it: its rules validated, and if active the bases of the stored states it accepts';
+
+-- Was a row written by a transaction a snapshot does not see? (rescore_from)
+CREATE FUNCTION lead_scoring.written_after(row_xmin xid, snapshot pg_snapshot) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'lead_scoring_written_after'
+  LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lead_scoring.written_after(xid, pg_snapshot) IS
+  'Whether a row whose xmin is row_xmin was written by a transaction the snapshot does not see (running then or begun since); false for this transaction''s rows';
+
 -- A model whose stored definition holds rules its tables do not: what a
 -- pg_restore -j leaves when it loads rules before their components (and the
 -- foreign keys refuse them). Nothing may then compile the definition anew
@@ -55,18 +112,61 @@ $$;
 COMMENT ON FUNCTION lead_scoring.check_model_tables(integer, jsonb) IS
   'Refuses a model whose definition holds rules its tables do not (an incomplete restore), before anything compiles it anew and drops them';
 
+-- A definition that accepts those older fingerprints and fit bases (none: no stored_bases).
+CREATE FUNCTION lead_scoring.with_stored_bases(definition jsonb, fingerprints bigint[], fit_bases bigint[])
+RETURNS jsonb LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (definition - 'stored_bases')
+       || CASE WHEN cardinality(fingerprints) + cardinality(fit_bases) > 0
+               THEN jsonb_build_object('stored_bases', jsonb_build_object('fingerprints', to_jsonb(fingerprints),
+                                                                          'fit_bases', to_jsonb(fit_bases)))
+               ELSE '{}' END;
+COMMENT ON FUNCTION lead_scoring.with_stored_bases(jsonb, bigint[], bigint[]) IS
+  'The definition with its stored_bases replaced by these older fingerprints and fit bases, or removed if there are none';
+
+-- The older bases that rows of lead_scores keep (the stored_bases of the
+-- definition rescore_from brought them to), from now on in
+-- stored_state_bases and the active model's definition.
+CREATE FUNCTION lead_scoring.keep_stored_bases(definition jsonb) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+DECLARE
+  kept text[];
+BEGIN
+  kept := ARRAY(
+    SELECT format('%s %s %s', k.dimension, k.basis, k.model_basis) FROM (
+      SELECT 'engagement' AS dimension, f::bigint AS basis, lead_scoring.model_fingerprint(definition) AS model_basis
+        FROM jsonb_array_elements_text(definition->'stored_bases'->'fingerprints') f
+      UNION ALL
+      SELECT 'fit', b::bigint, lead_scoring.fit_basis(definition)
+        FROM jsonb_array_elements_text(definition->'stored_bases'->'fit_bases') b) k ORDER BY 1);
+  IF kept = ARRAY(SELECT format('%s %s %s', b.dimension, b.basis, b.model_basis)
+                    FROM lead_scoring.stored_state_bases b ORDER BY 1) THEN
+    RETURN;
+  END IF;
+  DELETE FROM lead_scoring.stored_state_bases;
+  INSERT INTO lead_scoring.stored_state_bases (dimension, basis, model_basis)
+  SELECT split_part(k, ' ', 1)::lead_scoring.score_dimension, split_part(k, ' ', 2)::bigint, split_part(k, ' ', 3)::bigint
+    FROM unnest(kept) k;
+  UPDATE lead_scoring.models m SET definition = lead_scoring.compiled_definition(m.model_id, true) WHERE m.is_active;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.keep_stored_bases(jsonb) IS
+  'Records the older fingerprints and fit bases (stored_bases) of the definition rescore_from brought the rows of lead_scores to, and puts them in the active model''s definition';
+
 -- Bring every lead's stored state to the active model and report grade
 -- changes; previous_definition is what the states were built with (to grade
 -- "before"). A change costs what changed: points, caps and components need
 -- nothing stored; new fit tests are evaluated from leads; activity rules that
--- count something new recount only the activities of their types. A full
--- rescore (from_scratch, or previous_definition null) reads every activity.
+-- count something new recount only the activities of their types. Only the
+-- rows that change are written: a state whose lead has no activity for the
+-- new counters, or a record that passes none of the new fit tests, keeps the
+-- older basis it has (stored_state_bases). A full rescore (from_scratch, or
+-- previous_definition null) reads every activity and writes every basis anew.
 --
--- Live scoring goes on meanwhile: the states are built from one snapshot
+-- Live scoring goes on meanwhile: the new rows are built from one snapshot
 -- without a lock; then lead_scores is locked (waiting for the transactions
--- that wrote it), the leads whose rows changed since (their xmin) are
--- recomputed from their own activities, and only rows that differ are written
--- before commit. Inserts wait for that last step only.
+-- that wrote it), the leads whose rows were written since the snapshot are
+-- recomputed from their own activities, and the rows are written before
+-- commit. Inserts wait for that last step only.
 CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb, from_scratch boolean,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
@@ -88,6 +188,12 @@ DECLARE
   thresholds text;
   basis bigint;
   previous_basis bigint;
+  fingerprint bigint;
+  snapshot pg_snapshot;
+  -- older fingerprints and fit bases that states and records keep
+  kept_fingerprints bigint[];
+  kept_fit_bases bigint[];
+  bring_all boolean;
 BEGIN
   -- edits not yet applied: the states were built with the definition before them
   DELETE FROM lead_scoring.pending_model_changes p WHERE p.transaction_id = pg_catalog.pg_current_xact_id_if_assigned()
@@ -105,20 +211,43 @@ BEGIN
             HINT = 'Activate one with SELECT * FROM lead_scoring.activate_model(''name'').';
   END IF;
   previous := coalesce(previous_definition, definition);
-  -- the models and thresholds go into the passes over every lead as
-  -- constants, which parallel workers share and nothing compares per row
-  definition_sql := format('%L::jsonb', definition);
-  previous_sql := format('%L::jsonb', previous);
+  from_scratch := from_scratch OR previous_definition IS NULL;
   basis := lead_scoring.fit_basis(definition);
   previous_basis := lead_scoring.fit_basis(previous);
-  SELECT format('%L::double precision[], %L::boolean[]', t.min_scores, t.sales_ready) INTO thresholds
-    FROM lead_scoring.grade_thresholds t;
-  from_scratch := from_scratch OR previous_definition IS NULL;
+  fingerprint := lead_scoring.model_fingerprint(definition);
   same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
   -- the fit tests the leads passed serve both models: only points, caps or components moved
   same_fit := NOT from_scratch AND previous_basis = basis;
   types := CASE WHEN from_scratch OR same_engagement THEN '{}' ELSE lead_scoring.recount_types(previous, definition) END;
-  IF same_engagement AND same_fit THEN
+  -- what the rows not written keep: the previous model's bases and those it
+  -- accepted; past 16 of either, every row is brought to the model's own
+  IF from_scratch THEN
+    kept_fingerprints := '{}';
+    kept_fit_bases := '{}';
+  ELSE
+    kept_fingerprints := ARRAY(
+      SELECT DISTINCT f FROM (SELECT lead_scoring.model_fingerprint(previous)
+                              UNION ALL SELECT jsonb_array_elements_text(previous->'stored_bases'->'fingerprints')::bigint) k(f)
+       WHERE f <> fingerprint ORDER BY f);
+    kept_fit_bases := ARRAY(
+      SELECT DISTINCT b FROM (SELECT previous_basis
+                              UNION ALL SELECT jsonb_array_elements_text(previous->'stored_bases'->'fit_bases')::bigint) k(b)
+       WHERE b <> basis ORDER BY b);
+  END IF;
+  bring_all := cardinality(kept_fingerprints) > 16 OR cardinality(kept_fit_bases) > 16;
+  IF bring_all THEN
+    kept_fingerprints := '{}';
+    kept_fit_bases := '{}';
+  END IF;
+  -- the model as it will be, accepting what the rows keep
+  definition := lead_scoring.with_stored_bases(definition, kept_fingerprints, kept_fit_bases);
+  -- the models and thresholds go into the passes over every lead as
+  -- constants, which parallel workers share and nothing compares per row
+  definition_sql := format('%L::jsonb', definition);
+  previous_sql := format('%L::jsonb', previous);
+  SELECT format('%L::double precision[], %L::boolean[]', t.min_scores, t.sales_ready) INTO thresholds
+    FROM lead_scoring.grade_thresholds t;
+  IF same_engagement AND same_fit AND NOT bring_all THEN
     -- nothing stored changes: one pass grades every lead under both models
     EXECUTE format($q$
       SELECT (g.r).* FROM (
@@ -131,6 +260,7 @@ BEGIN
     leads_changed_grade := report.changed_grade;
     leads_now_sales_ready := report.now_sales_ready;
     leads_no_longer_sales_ready := report.no_longer_sales_ready;
+    PERFORM lead_scoring.keep_stored_bases(definition);
     PERFORM lead_scoring.hand_off(report.leads_to_hand_off || lead_scoring.suppressed_handed_off(), 'model');
     RETURN;
   END IF;
@@ -172,37 +302,48 @@ BEGIN
              OR lead_scoring.engagement_state_send(s.engagement)
                 IS DISTINCT FROM lead_scoring.engagement_state_send(a.engagement) AS differs
       FROM f FULL JOIN a USING (lead_id) LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$;
-  -- 1. the states, from one snapshot, without a lock. CREATE TABLE AS, unlike
-  -- INSERT, may read in parallel workers; it takes no parameters, so every
-  -- value is written in.
+  -- 1. the rows to write, from one snapshot, without a lock. CREATE TABLE AS,
+  -- unlike INSERT, may read in parallel workers; it takes no parameters, so
+  -- every value is written in.
+  snapshot := pg_catalog.pg_current_snapshot();
   IF from_scratch THEN
     EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
             || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_basis);
   ELSE
+    -- r: the leads' activities of the recounted types; f: the new fit tests
+    -- each lead passes. A row is written if its lead has activities for the
+    -- new counters or its state for counters gone, if it passes a new test or
+    -- its record has tests gone, or if it keeps an older basis (bring_all).
     EXECUTE format($q$
       CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS
-      WITH n AS MATERIALIZED (
-        SELECT s.lead_id, s.xmin AS seen,
-               CASE WHEN %5$L THEN s.fit_tests
-                    ELSE coalesce(lead_scoring.lead_fit_tests(%2$s, l.email, l.first_name, l.last_name, l.company,
-                                                              l.attributes), '{}') END AS fit_tests,
-               CASE WHEN %5$L THEN s.fit_basis WHEN l.lead_id IS NOT NULL THEN %7$s::bigint END AS fit_basis,
-               CASE WHEN %4$L THEN s.engagement
-                    ELSE lead_scoring.rebase_engagement(s.engagement, %3$s, %2$s, r.engagement) END AS engagement,
-               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %3$s, now()) AS before,
-               s.handed_off, s.fit_tests AS old_fit_tests, s.fit_basis AS old_fit_basis,
-               s.engagement AS old_engagement
-          FROM lead_scoring.lead_scores s
-          LEFT JOIN lead_scoring.leads l ON NOT %5$L AND l.lead_id = s.lead_id
-          LEFT JOIN (SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
-                       FROM (%1$s) a WHERE a.activity_type = ANY (%6$L::text[]) AND a.lead_id IS NOT NULL GROUP BY a.lead_id) r
-            ON cardinality(%6$L::text[]) > 0 AND r.lead_id = s.lead_id)
-      SELECT n.lead_id, n.seen, n.fit_tests, n.fit_basis, n.engagement, n.before, n.handed_off,
-             n.fit_tests IS DISTINCT FROM n.old_fit_tests OR n.fit_basis IS DISTINCT FROM n.old_fit_basis
-               OR lead_scoring.engagement_state_send(n.engagement)
-                  IS DISTINCT FROM lead_scoring.engagement_state_send(n.old_engagement) AS differs
-        FROM n$q$,
-      sources, definition_sql, previous_sql, same_engagement, same_fit, types, basis);
+      WITH r AS MATERIALIZED (
+        SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
+          FROM (%1$s) a WHERE a.activity_type = ANY (%4$L::text[]) AND a.lead_id IS NOT NULL GROUP BY a.lead_id),
+      f AS MATERIALIZED (
+        SELECT l.lead_id, lead_scoring.new_fit_tests(%2$s, %3$s, l.email, l.first_name, l.last_name, l.company,
+                                                     l.attributes) AS passed
+          FROM lead_scoring.leads l WHERE NOT %5$L),
+      n AS (
+        SELECT s.lead_id, s.xmin AS seen, s.fit_tests, s.fit_basis, s.engagement, s.handed_off, f.passed,
+               r.engagement AS recounted,
+               s.fit_basis IS NOT NULL
+                 AND ((NOT %5$L AND (cardinality(f.passed) > 0
+                                     OR cardinality(lead_scoring.merge_fit_tests(s.fit_tests, NULL, %2$s))
+                                        < cardinality(s.fit_tests)))
+                      OR (%6$L AND s.fit_basis <> %7$s::bigint)) AS refit,
+               s.engagement IS NOT NULL
+                 AND (lead_scoring.counts_beyond_model(r.engagement, %3$s)
+                      OR (NOT %9$L AND lead_scoring.counts_beyond_model(s.engagement, %2$s))
+                      OR (%6$L AND lead_scoring.state_fingerprint(s.engagement) <> %8$s::bigint)) AS recount
+          FROM lead_scoring.lead_scores s LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id))
+      SELECT n.lead_id, n.seen,
+             CASE WHEN n.refit THEN lead_scoring.merge_fit_tests(n.fit_tests, n.passed, %2$s) ELSE n.fit_tests END AS fit_tests,
+             CASE WHEN n.refit THEN %7$s::bigint ELSE n.fit_basis END AS fit_basis,
+             CASE WHEN n.recount THEN lead_scoring.rebase_engagement(n.engagement, %3$s, %2$s, n.recounted)
+                  ELSE n.engagement END AS engagement,
+             NULL::double precision AS before, n.handed_off, true AS differs
+        FROM n WHERE n.refit OR n.recount$q$,
+      sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint, same_engagement);
   END IF;
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
   PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_tests bigint[], fit_basis bigint, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
@@ -210,10 +351,15 @@ BEGIN
   LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
   -- 3. leads whose rows came, went or changed since (a fresh snapshot):
   -- scored again from their own activities, as their rows are now
-  changed := ARRAY(
-    SELECT lead_id FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)
-     WHERE r.lead_id IS NULL OR (s.lead_id IS NULL AND r.seen IS NOT NULL)
-        OR (s.lead_id IS NOT NULL AND r.seen IS DISTINCT FROM s.xmin));
+  IF from_scratch THEN
+    changed := ARRAY(
+      SELECT lead_id FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)
+       WHERE r.lead_id IS NULL OR (s.lead_id IS NULL AND r.seen IS NOT NULL)
+          OR (s.lead_id IS NOT NULL AND r.seen IS DISTINCT FROM s.xmin));
+  ELSE
+    -- a row gone since needs nothing: its lead is gone
+    changed := ARRAY(SELECT s.lead_id FROM lead_scoring.lead_scores s WHERE lead_scoring.written_after(s.xmin, snapshot));
+  END IF;
   IF cardinality(changed) > 0 THEN
     DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
     EXECUTE 'INSERT INTO lead_scoring_rescore '
@@ -223,7 +369,34 @@ BEGIN
     DELETE FROM lead_scoring.lead_scores s
      WHERE s.lead_id = ANY (changed) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
   END IF;
-  -- 4. only what differs is written: every row left is as seen
+  -- 4. the report: every lead, its total before (its row as it is) and after
+  -- (its new row, or its row as it is under the model)
+  IF from_scratch THEN
+    EXECUTE format($q$
+      SELECT (g.r).* FROM (
+        SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
+                 lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %1$s, now()), %2$s) AS r
+          FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
+      INTO report;
+  ELSE
+    EXECUTE format($q$
+      SELECT (g.r).* FROM (
+        SELECT lead_scoring.regrade(lead_id, coalesce(s.handed_off, r.handed_off),
+                 CASE WHEN s.lead_id IS NOT NULL
+                      THEN lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %1$s, now()) END,
+                 CASE WHEN r.lead_id IS NOT NULL
+                      THEN lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %2$s, now())
+                      ELSE lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %2$s, now()) END,
+                 %3$s) AS r
+          FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)) g$q$,
+      previous_sql, definition_sql, thresholds)
+      INTO report;
+  END IF;
+  leads_rescored := report.leads;
+  leads_changed_grade := report.changed_grade;
+  leads_now_sales_ready := report.now_sales_ready;
+  leads_no_longer_sales_ready := report.no_longer_sales_ready;
+  -- 5. only what differs is written: every row left is as seen
   UPDATE lead_scoring.lead_scores s
      SET fit_tests = r.fit_tests, fit_basis = r.fit_basis, engagement = r.engagement, scored_at = now()
     FROM lead_scoring_rescore r
@@ -232,20 +405,22 @@ BEGIN
   INSERT INTO lead_scoring.lead_scores (lead_id, fit_tests, fit_basis, engagement, handed_off)
   SELECT r.lead_id, r.fit_tests, r.fit_basis, r.engagement, r.handed_off FROM lead_scoring_rescore r
    WHERE r.seen IS NULL ORDER BY r.lead_id;
-  -- a lead new to scoring had no grade before
-  EXECUTE format($q$
-    SELECT (g.r).* FROM (
-      SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
-               lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %1$s, now()), %2$s) AS r
-        FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
-    INTO report;
-  leads_rescored := report.leads;
-  leads_changed_grade := report.changed_grade;
-  leads_now_sales_ready := report.now_sales_ready;
-  leads_no_longer_sales_ready := report.no_longer_sales_ready;
-  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot, % states rewritten',
+  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot, % rows rewritten',
     from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0), written;
   DROP TABLE lead_scoring_rescore;
+  -- 6. the older bases some row still has
+  IF cardinality(kept_fingerprints) > 0 THEN
+    kept_fingerprints := ARRAY(
+      SELECT DISTINCT lead_scoring.state_fingerprint(s.engagement) FROM lead_scoring.lead_scores s
+       WHERE s.engagement IS NOT NULL
+      INTERSECT SELECT unnest(kept_fingerprints) ORDER BY 1);
+  END IF;
+  IF cardinality(kept_fit_bases) > 0 THEN
+    kept_fit_bases := ARRAY(
+      SELECT DISTINCT s.fit_basis FROM lead_scoring.lead_scores s WHERE s.fit_basis IS NOT NULL
+      INTERSECT SELECT unnest(kept_fit_bases) ORDER BY 1);
+  END IF;
+  PERFORM lead_scoring.keep_stored_bases(lead_scoring.with_stored_bases(definition, kept_fingerprints, kept_fit_bases));
   IF from_scratch THEN
     -- opt-outs as the activities have them (the latest of each lead decides)
     PERFORM lead_scoring.apply_opt_activities(NULL);
@@ -384,7 +559,7 @@ BEGIN
     IF TG_OP NOT IN ('DELETE', 'TRUNCATE') AND m.definition IS NOT NULL THEN
       PERFORM lead_scoring.check_model_tables(m.model_id, m.definition);
     END IF;
-    compiled := lead_scoring.check_model(lead_scoring.model_definition(m.model_id));
+    compiled := lead_scoring.compiled_definition(m.model_id, m.is_active);
     IF compiled IS DISTINCT FROM m.definition THEN
       UPDATE lead_scoring.models SET definition = compiled WHERE model_id = m.model_id;
       IF m.is_active THEN
@@ -418,12 +593,12 @@ BEGIN
   IF lead_scoring.loading_dump() THEN
     RETURN NEW;  -- restoring a dump: the row as dumped
   END IF;
-  NEW.definition := lead_scoring.check_model(lead_scoring.model_definition(NEW.model_id));
+  NEW.definition := lead_scoring.compiled_definition(NEW.model_id, NEW.is_active);
   RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.compile_model_row() IS
-  'Trigger (before insert or update on models): sets definition from the model''s tables';
+  'Trigger (before insert or update on models): sets definition from the model''s tables (and, if active, the bases of the stored states)';
 CREATE TRIGGER compile_model_row BEFORE INSERT OR UPDATE ON lead_scoring.models
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.compile_model_row();
 

@@ -46,6 +46,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.follow_partitions(oid[]),
   lead_scoring.check_model_tables(integer, jsonb),
   lead_scoring.rescore_from(jsonb, boolean),
+  lead_scoring.keep_stored_bases(jsonb),
   lead_scoring.hand_off(bigint[], text),
   lead_scoring.find_bogus_leads(bigint[]),
   lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),

@@ -13,6 +13,23 @@ RETURNS lead_scoring.engagement_state
 COMMENT ON FUNCTION lead_scoring.merge_engagement(lead_scoring.engagement_state, lead_scoring.engagement_state) IS
   'The engagement state of the activities of both states (null counts as no activity)';
 
+-- Live scoring merges a lead's stored state, which may carry an older
+-- fingerprint the active model accepts (see stored_state_bases), with the
+-- state of its new activities under that model.
+CREATE FUNCTION lead_scoring.merge_engagement(a lead_scoring.engagement_state, b lead_scoring.engagement_state,
+                                              model jsonb)
+RETURNS lead_scoring.engagement_state
+  AS 'MODULE_PATHNAME', 'lead_scoring_merge_engagement_for_model'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.merge_engagement(lead_scoring.engagement_state, lead_scoring.engagement_state, jsonb) IS
+  'The engagement state of the activities of both states under the model, which must be able to evaluate each (null counts as no activity)';
+
+CREATE FUNCTION lead_scoring.state_fingerprint(state lead_scoring.engagement_state) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'lead_scoring_state_fingerprint'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.state_fingerprint(lead_scoring.engagement_state) IS
+  'Identifies the activity counters (types, properties, half-lives) a state was built with; model_fingerprint gives a model''s';
+
 CREATE FUNCTION lead_scoring.latest_activity_at(state lead_scoring.engagement_state) RETURNS timestamptz
   AS 'MODULE_PATHNAME', 'lead_scoring_latest_activity_at'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -76,7 +93,13 @@ CREATE FUNCTION lead_scoring.state_matches_model(state lead_scoring.engagement_s
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_state_matches_model'
   LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION lead_scoring.state_matches_model(lead_scoring.engagement_state, jsonb) IS
-  'Whether a state was built with this model''s activity rules (their types, properties and half-lives), so engagement_score can evaluate it';
+  'Whether engagement_score can evaluate the state with this model: built with its activity rules (their types, properties and half-lives), or with an older set its definition accepts (stored_bases)';
+
+CREATE FUNCTION lead_scoring.model_fingerprint(model jsonb) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'lead_scoring_model_fingerprint'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.model_fingerprint(jsonb) IS
+  'Identifies the activity counters (types, properties, half-lives) of a model: the fingerprint of the states it builds';
 
 CREATE FUNCTION lead_scoring.same_counters(previous jsonb, definition jsonb)
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_same_counters'
@@ -96,6 +119,12 @@ RETURNS lead_scoring.engagement_state AS 'MODULE_PATHNAME', 'lead_scoring_rebase
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lead_scoring.rebase_engagement(lead_scoring.engagement_state, jsonb, jsonb, lead_scoring.engagement_state) IS
   'A state built with previous, carried over to definition: what both count is kept, what only previous counted is dropped, and what only definition counts is taken from recounted (a state built with definition from the activities of recount_types)';
+
+CREATE FUNCTION lead_scoring.counts_beyond_model(state lead_scoring.engagement_state, model jsonb)
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_counts_beyond_model'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.counts_beyond_model(lead_scoring.engagement_state, jsonb) IS
+  'Whether a state counts activities for a counter (type, properties, half-life) the model lacks';
 
 CREATE FUNCTION lead_scoring.engagement_breakdown(state lead_scoring.engagement_state, model jsonb,
                                                   as_of timestamptz DEFAULT now(),
@@ -133,11 +162,24 @@ CREATE FUNCTION lead_scoring.fit_basis(model jsonb) RETURNS bigint
 COMMENT ON FUNCTION lead_scoring.fit_basis(jsonb) IS
   'Identifies the set of a model''s fit tests: a record of the tests a lead passed serves every model with the same basis';
 
+CREATE FUNCTION lead_scoring.new_fit_tests(definition jsonb, previous jsonb, email text, first_name text,
+                                           last_name text, company text, attributes jsonb) RETURNS bigint[]
+  AS 'MODULE_PATHNAME', 'lead_scoring_new_fit_tests'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE COST 100;
+COMMENT ON FUNCTION lead_scoring.new_fit_tests(jsonb, jsonb, text, text, text, text, jsonb) IS
+  'The ids of the fit tests definition has and previous has not that a lead passes (lead_fit_tests of those tests only): all a change from previous evaluates';
+
+CREATE FUNCTION lead_scoring.merge_fit_tests(fit_tests bigint[], new_tests bigint[], model jsonb) RETURNS bigint[]
+  AS 'MODULE_PATHNAME', 'lead_scoring_merge_fit_tests'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.merge_fit_tests(bigint[], bigint[], jsonb) IS
+  'A lead''s record of fit tests passed under the model: the ids of fit_tests and new_tests that the model has, ascending';
+
 CREATE FUNCTION lead_scoring.tested_fit_score(fit_tests bigint[], fit_basis bigint, model jsonb)
 RETURNS double precision AS 'MODULE_PATHNAME', 'lead_scoring_tested_fit_score'
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lead_scoring.tested_fit_score(bigint[], bigint, jsonb) IS
-  'Fit score of a lead''s record of the fit tests it passed (lead_fit_tests, recorded under fit_basis) under a model with the same tests; no basis (a lead without attributes) scores 0';
+  'Fit score of a lead''s record of the fit tests it passed (lead_fit_tests, recorded under fit_basis) under a model with the same tests (or one that accepts the basis: stored_bases); no basis (a lead without attributes) scores 0';
 
 -- total_score for a lead's stored row (lead_scores): its fit from the tests
 -- it passed. Inlined too; a model given as a subquery (referenced twice here)
