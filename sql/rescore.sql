@@ -124,7 +124,9 @@ SELECT * FROM public.row_bases();
 SELECT * FROM public.live_mismatches();
 -- Removing the rule writes only the state that counted with it (103's). 102's
 -- state has the model's counters again; 101's, built with the rule's counter
--- (which counted nothing for it), is the one older fingerprint still listed.
+-- (which counted nothing for it), is kept. The list also keeps older bases no
+-- row has any more (those of the models activated above): they are looked
+-- for, and dropped, only past 8.
 SELECT activity_scans AS scans0, states_written AS written0 FROM public.change_cost() \gset
 DELETE FROM lead_scoring.activity_rules
  WHERE model_id = (SELECT model_id FROM lead_scoring.models WHERE name = 'live_copy') AND activity_type = 'demo_request';

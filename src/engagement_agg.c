@@ -22,7 +22,7 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 }
 
 /* Does an activity's properties contain those the counter requires? */
-static bool
+bool
 properties_match(const ActivityCounter *counter, Jsonb *properties)
 {
 	if (counter->properties == NULL)

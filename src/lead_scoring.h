@@ -178,6 +178,7 @@ extern bool fit_basis_fits_model(uint64 basis, const ScoringModel *model);
 
 /* engagement_agg.c */
 extern MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name);
+extern bool properties_match(const ActivityCounter *counter, Jsonb *properties);
 
 /* engagement_state.c */
 extern void accum_init(EngagementAccum *accum, uint64 fingerprint, int capacity);

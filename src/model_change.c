@@ -124,6 +124,71 @@ lead_scoring_counts_beyond_model(PG_FUNCTION_ARGS)
 }
 
 /*
+ * counted_anew(definition, previous, activity_type, properties): does the
+ * activity match a counter definition has and previous has not?  Only those
+ * activities are recounted.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_counted_anew);
+Datum
+lead_scoring_counted_anew(PG_FUNCTION_ARGS)
+{
+	ScoringModel *definition;
+	ScoringModel *previous;
+	text	   *type;
+	Jsonb	   *properties = NULL;
+	bool		properties_read = false;
+	int			first;
+	int			n;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("counted_anew needs both model definitions")));
+	if (PG_ARGISNULL(2))
+		PG_RETURN_BOOL(false);
+	two_model_args(fcinfo, 0, 1, &definition, &previous);
+	type = PG_GETARG_TEXT_PP(2);
+	n = find_activity_counters(definition, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type), &first);
+	for (int i = first; i < first + n; i++)
+	{
+		const ActivityCounter *c = &definition->counters[i];
+
+		if (model_has_counter(previous, c->counter_id))
+			continue;
+		if (c->properties != NULL && !properties_read)
+		{
+			properties = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
+			properties_read = true;
+		}
+		if (properties_match(c, properties))
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
+}
+
+/*
+ * drops_counted(previous, definition): does previous count something, or
+ * test something, that definition does not?  Then rows that counted or
+ * passed it are found among all of lead_scores, and rewritten without it.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_drops_counted);
+Datum
+lead_scoring_drops_counted(PG_FUNCTION_ARGS)
+{
+	ScoringModel *previous;
+	ScoringModel *definition;
+
+	two_model_args(fcinfo, 0, 1, &previous, &definition);
+	for (int i = 0; i < previous->ncounters; i++)
+		if (!model_has_counter(definition, previous->counter_ids[i]))
+			PG_RETURN_BOOL(true);
+	for (int i = 0; i < previous->nfit_tests; i++)
+		if (!model_has_fit_test(definition, previous->fit_test_ids[i]))
+			PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
+}
+
+/*
  * written_after(row_xmin, snapshot): was the row written by a transaction the
  * snapshot does not see (running then, or begun since)?  This transaction's
  * own rows were written before it, and frozen ones long before.

@@ -182,6 +182,7 @@ DECLARE
   written bigint;
   recompute text;
   report lead_scoring.regrade_report;
+  kept_report lead_scoring.regrade_report;
   pending jsonb;
   definition_sql text;
   previous_sql text;
@@ -310,24 +311,31 @@ BEGIN
     EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
             || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_basis);
   ELSE
-    -- r: the leads' activities of the recounted types; f: the new fit tests
-    -- each lead passes. A row is written if its lead has activities for the
-    -- new counters or its state for counters gone, if it passes a new test or
-    -- its record has tests gone, or if it keeps an older basis (bring_all).
+    -- r: the states of the leads with activities the new counters count; f:
+    -- the new fit tests the leads pass, of those that pass one. A row is
+    -- written if its lead is in r or f, or if its state counted or its record
+    -- passed what the model dropped, or if it keeps an older basis
+    -- (bring_all); only in those two cases is every row looked at.
     EXECUTE format($q$
       CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS
       WITH r AS MATERIALIZED (
         SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
-          FROM (%1$s) a WHERE a.activity_type = ANY (%4$L::text[]) AND a.lead_id IS NOT NULL GROUP BY a.lead_id),
+          FROM (%1$s) a
+         WHERE a.activity_type = ANY (%4$L::text[]) AND a.lead_id IS NOT NULL
+           AND lead_scoring.counted_anew(%2$s, %3$s, a.activity_type::text, a.properties)
+         GROUP BY a.lead_id),
       f AS MATERIALIZED (
-        SELECT l.lead_id, lead_scoring.new_fit_tests(%2$s, %3$s, l.email, l.first_name, l.last_name, l.company,
-                                                     l.attributes) AS passed
-          FROM lead_scoring.leads l WHERE NOT %5$L),
+        SELECT l.lead_id, l.passed FROM (
+          SELECT l.lead_id, lead_scoring.new_fit_tests(%2$s, %3$s, l.email, l.first_name, l.last_name, l.company,
+                                                       l.attributes) AS passed
+            FROM lead_scoring.leads l WHERE NOT %5$L) l
+         WHERE cardinality(l.passed) > 0),
       n AS (
         SELECT s.lead_id, s.xmin AS seen, s.fit_tests, s.fit_basis, s.engagement, s.handed_off, f.passed,
                r.engagement AS recounted,
+               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %3$s, now()) AS before,
                s.fit_basis IS NOT NULL
-                 AND ((NOT %5$L AND (cardinality(f.passed) > 0
+                 AND ((NOT %5$L AND (f.lead_id IS NOT NULL
                                      OR cardinality(lead_scoring.merge_fit_tests(s.fit_tests, NULL, %2$s))
                                         < cardinality(s.fit_tests)))
                       OR (%6$L AND s.fit_basis <> %7$s::bigint)) AS refit,
@@ -335,15 +343,19 @@ BEGIN
                  AND (lead_scoring.counts_beyond_model(r.engagement, %3$s)
                       OR (NOT %9$L AND lead_scoring.counts_beyond_model(s.engagement, %2$s))
                       OR (%6$L AND lead_scoring.state_fingerprint(s.engagement) <> %8$s::bigint)) AS recount
-          FROM lead_scoring.lead_scores s LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id))
+          FROM %10$s)
       SELECT n.lead_id, n.seen,
              CASE WHEN n.refit THEN lead_scoring.merge_fit_tests(n.fit_tests, n.passed, %2$s) ELSE n.fit_tests END AS fit_tests,
              CASE WHEN n.refit THEN %7$s::bigint ELSE n.fit_basis END AS fit_basis,
              CASE WHEN n.recount THEN lead_scoring.rebase_engagement(n.engagement, %3$s, %2$s, n.recounted)
                   ELSE n.engagement END AS engagement,
-             NULL::double precision AS before, n.handed_off, true AS differs
+             n.before, n.handed_off, true AS differs
         FROM n WHERE n.refit OR n.recount$q$,
-      sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint, same_engagement);
+      sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint, same_engagement,
+      CASE WHEN bring_all OR lead_scoring.drops_counted(previous, definition)
+           THEN 'lead_scoring.lead_scores s LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)'
+           ELSE '(SELECT r.lead_id FROM r UNION SELECT f.lead_id FROM f) k JOIN lead_scoring.lead_scores s USING (lead_id)
+                 LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)' END);
   END IF;
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
   PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_tests bigint[], fit_basis bigint, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
@@ -370,27 +382,31 @@ BEGIN
      WHERE s.lead_id = ANY (changed) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
   END IF;
   -- 4. the report: every lead, its total before (its row as it is) and after
-  -- (its new row, or its row as it is under the model)
-  IF from_scratch THEN
+  -- (its new row, or its row as it is under the model); first the rows of
+  -- lead_scoring_rescore, then (not from scratch) those not written, in
+  -- parallel workers: the temporary table is the leader's, so its leads are
+  -- written in as a constant
+  EXECUTE format($q$
+    SELECT (g.r).* FROM (
+      SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
+               lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %1$s, now()), %2$s) AS r
+        FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
+    INTO report;
+  IF NOT from_scratch THEN
     EXECUTE format($q$
       SELECT (g.r).* FROM (
-        SELECT lead_scoring.regrade(r.lead_id, r.handed_off, r.before,
-                 lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %1$s, now()), %2$s) AS r
-          FROM lead_scoring_rescore r) g$q$, definition_sql, thresholds)
-      INTO report;
-  ELSE
-    EXECUTE format($q$
-      SELECT (g.r).* FROM (
-        SELECT lead_scoring.regrade(lead_id, coalesce(s.handed_off, r.handed_off),
-                 CASE WHEN s.lead_id IS NOT NULL
-                      THEN lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %1$s, now()) END,
-                 CASE WHEN r.lead_id IS NOT NULL
-                      THEN lead_scoring.stored_total_score(r.fit_tests, r.fit_basis, r.engagement, %2$s, now())
-                      ELSE lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %2$s, now()) END,
-                 %3$s) AS r
-          FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)) g$q$,
-      previous_sql, definition_sql, thresholds)
-      INTO report;
+        SELECT lead_scoring.regrade(s.lead_id, s.handed_off,
+                 lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %1$s, now()),
+                 lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %2$s, now()), %3$s) AS r
+          FROM lead_scoring.lead_scores s WHERE %4$s) g$q$,
+      previous_sql, definition_sql, thresholds,
+      CASE WHEN report.leads = 0 THEN 'true'
+           ELSE format('s.lead_id <> ALL (%L::bigint[])', ARRAY(SELECT r.lead_id FROM lead_scoring_rescore r)) END)
+      INTO kept_report;
+    report := ROW(report.leads + kept_report.leads, report.changed_grade + kept_report.changed_grade,
+                  report.now_sales_ready + kept_report.now_sales_ready,
+                  report.no_longer_sales_ready + kept_report.no_longer_sales_ready,
+                  report.leads_to_hand_off || kept_report.leads_to_hand_off)::lead_scoring.regrade_report;
   END IF;
   leads_rescored := report.leads;
   leads_changed_grade := report.changed_grade;
@@ -408,14 +424,15 @@ BEGIN
   RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot, % rows rewritten',
     from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0), written;
   DROP TABLE lead_scoring_rescore;
-  -- 6. the older bases some row still has
-  IF cardinality(kept_fingerprints) > 0 THEN
+  -- 6. past 8 older bases, those no row has any more are dropped (a pass
+  -- over lead_scores); fewer cost nothing to keep
+  IF cardinality(kept_fingerprints) > 8 THEN
     kept_fingerprints := ARRAY(
       SELECT DISTINCT lead_scoring.state_fingerprint(s.engagement) FROM lead_scoring.lead_scores s
        WHERE s.engagement IS NOT NULL
       INTERSECT SELECT unnest(kept_fingerprints) ORDER BY 1);
   END IF;
-  IF cardinality(kept_fit_bases) > 0 THEN
+  IF cardinality(kept_fit_bases) > 8 THEN
     kept_fit_bases := ARRAY(
       SELECT DISTINCT s.fit_basis FROM lead_scoring.lead_scores s WHERE s.fit_basis IS NOT NULL
       INTERSECT SELECT unnest(kept_fit_bases) ORDER BY 1);

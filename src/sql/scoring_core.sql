@@ -126,6 +126,18 @@ RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_counts_beyond_model'
 COMMENT ON FUNCTION lead_scoring.counts_beyond_model(lead_scoring.engagement_state, jsonb) IS
   'Whether a state counts activities for a counter (type, properties, half-life) the model lacks';
 
+CREATE FUNCTION lead_scoring.counted_anew(definition jsonb, previous jsonb, activity_type text, properties jsonb)
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_counted_anew'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.counted_anew(jsonb, jsonb, text, jsonb) IS
+  'Whether an activity matches a counter definition has and previous has not: the activities a change from previous recounts';
+
+CREATE FUNCTION lead_scoring.drops_counted(previous jsonb, definition jsonb)
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_drops_counted'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.drops_counted(jsonb, jsonb) IS
+  'Whether previous has a counter or a fit test that definition has not: then the rows that counted or passed it are rewritten';
+
 CREATE FUNCTION lead_scoring.engagement_breakdown(state lead_scoring.engagement_state, model jsonb,
                                                   as_of timestamptz DEFAULT now(),
   OUT rule_id integer, OUT component text, OUT activities bigint, OUT latest_activity_at timestamptz,
