@@ -155,8 +155,9 @@ SELECT leads_rescored FROM lead_scoring.apply_model_changes();
 SELECT activity_scans - :scans0 AS activity_scans, states_written - :written0 AS states_written FROM public.change_cost();
 SELECT * FROM public.row_bases();
 SELECT lead_id, fit_score FROM lead_scoring.lead_grades ORDER BY lead_id;
--- a full rescore brings every row to the model's bases, and lists none
-SELECT leads_rescored FROM lead_scoring.rescore();
+-- a full rescore brings every row to the model's bases, and lists none; it
+-- changes no grade (101 and 102's kept records scored 51 before it, as after)
+SELECT leads_rescored, leads_changed_grade FROM lead_scoring.rescore();
 SELECT * FROM public.row_bases();
 SELECT count(*) AS kept_bases, (SELECT definition ? 'stored_bases' FROM lead_scoring.active_model) AS in_definition
   FROM lead_scoring.stored_state_bases;

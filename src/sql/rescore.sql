@@ -189,6 +189,7 @@ DECLARE
   thresholds text;
   basis bigint;
   previous_basis bigint;
+  previous_fit_bases bigint[];
   fingerprint bigint;
   snapshot pg_snapshot;
   -- older fingerprints and fit bases that states and records keep
@@ -215,6 +216,8 @@ BEGIN
   from_scratch := from_scratch OR previous_definition IS NULL;
   basis := lead_scoring.fit_basis(definition);
   previous_basis := lead_scoring.fit_basis(previous);
+  previous_fit_bases := previous_basis
+    || ARRAY(SELECT jsonb_array_elements_text(previous->'stored_bases'->'fit_bases')::bigint);
   fingerprint := lead_scoring.model_fingerprint(definition);
   same_engagement := NOT from_scratch AND lead_scoring.same_counters(previous, definition);
   -- the fit tests the leads passed serve both models: only points, caps or components moved
@@ -278,8 +281,8 @@ BEGIN
   --
   -- Every lead's, from the raw data, or those of the leads in %4$s (planned
   -- with the value: "IS NULL OR" folds away); each side planned on its own,
-  -- with parallel workers, then joined. %5$s and %6$s: the fit bases of the
-  -- model and of the previous one.
+  -- with parallel workers, then joined. %5$s: the fit basis of the model;
+  -- %6$s: those the previous one scores (its own and the older it accepts).
   recompute := $q$
     WITH f AS MATERIALIZED (
       SELECT l.lead_id, lead_scoring.lead_fit_tests(%2$s, l.email, l.first_name, l.last_name, l.company,
@@ -293,7 +296,7 @@ BEGIN
            CASE WHEN f.lead_id IS NOT NULL THEN %5$s::bigint END AS fit_basis, a.engagement,
            lead_scoring.total_score(
              CASE WHEN s.lead_id IS NULL THEN NULL  -- no row: no grade before
-                  WHEN s.fit_basis IS NULL OR s.fit_basis = %6$s::bigint
+                  WHEN s.fit_basis IS NULL OR s.fit_basis = ANY (%6$L::bigint[])
                   THEN lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, %3$s) ELSE 0 END,
              CASE WHEN lead_scoring.state_matches_model(s.engagement, %3$s) THEN s.engagement END, %3$s, now()) AS before,
            coalesce(s.handed_off,
@@ -309,7 +312,7 @@ BEGIN
   snapshot := pg_catalog.pg_current_snapshot();
   IF from_scratch THEN
     EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
-            || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_basis);
+            || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_fit_bases);
   ELSE
     -- r: the states of the leads with activities the new counters count; f:
     -- the new fit tests the leads pass, of those that pass one. A row is
@@ -375,7 +378,7 @@ BEGIN
   IF cardinality(changed) > 0 THEN
     DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
     EXECUTE 'INSERT INTO lead_scoring_rescore '
-            || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_basis)
+            || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_fit_bases)
       USING changed;
     -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
     DELETE FROM lead_scoring.lead_scores s
