@@ -205,6 +205,12 @@ count_activities() { q -c "SELECT count(*) FROM lead_scoring.activities"; }
 deadlocks() { q -c "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"; }
 DEADLOCKS0=$(deadlocks)
 
+# caught_up FILE: what rescore_from's debug line in FILE says of the leads
+# written while it ran (caught up without the lock, then with it), if it ran
+caught_up() {
+	sed -n 's/.*caught up \([0-9]*\) without the lock and \([0-9]*\) with it.*/; leads written meanwhile: \1 caught up before the lock, \2 under it/p' "$1"
+}
+
 # ---------------------------------------------------------------- run 1: inserts only
 step "run 1: pgbench, $CLIENTS clients x $TXNS transactions (1 single-row + 1 $MULTI-row INSERT each), all on leads 1..$HOT of $LEADS, occurred_at up to 60 days back"
 t0=$(now_ms)
@@ -243,13 +249,14 @@ overlapped=0
 while kill -0 "$BG_PID" 2>/dev/null && [ "$rescores" -lt 3 ]; do
 	before=$(count_activities)
 	r0=$(now_ms)
-	report=$(q -F ' ' -c "SELECT * FROM lead_scoring.rescore()") || fail "rescore() during the load failed"
+	report=$(q -F ' ' -c "SET client_min_messages = debug1" -c "SELECT * FROM lead_scoring.rescore()" 2>"$WORK/rescore.err") ||
+		{ cat "$WORK/rescore.err" >&2; fail "rescore() during the load failed"; }
 	# the load must still be running once the rescore has committed
 	kill -0 "$BG_PID" 2>/dev/null && overlapped=$((overlapped + 1))
 	set -- $report
 	after=$(count_activities)
 	rescores=$((rescores + 1))
-	echo "   rescore #$rescores: began with $before activities committed, returned with $after: leads_rescored=$1, leads_changed_grade=$2 ($(since "$r0") s)"
+	echo "   rescore #$rescores: began with $before activities committed, returned with $after: leads_rescored=$1, leads_changed_grade=$2 ($(since "$r0") s$(caught_up "$WORK/rescore.err"))"
 	[ "$1" -eq "$LEADS" ] || fail "rescore() reported $1 leads rescored, expected $LEADS"
 	sleep 0.2
 done
@@ -310,9 +317,10 @@ while kill -0 "$BG_PID" 2>/dev/null && [ "$changes" -lt 12 ]; do
 	3) sql="SELECT * FROM lead_scoring.activate_model(CASE WHEN (SELECT name FROM lead_scoring.active_model) = 'fixture' THEN 'fixture_copy' ELSE 'fixture' END)" ;;
 	esac
 	c0=$(now_ms)
-	q -c "$sql" > /dev/null 2>"$WORK/change.err" || { cat "$WORK/change.err" >&2; fail "model change #$((changes + 1)) during the load failed"; }
+	q -c "SET client_min_messages = debug1" -c "$sql" > /dev/null 2>"$WORK/change.err" ||
+		{ cat "$WORK/change.err" >&2; fail "model change #$((changes + 1)) during the load failed"; }
 	changes=$((changes + 1))
-	echo "   change #$changes ($(since "$c0") s): $(echo "$sql" | cut -c1-70)…"
+	echo "   change #$changes ($(since "$c0") s$(caught_up "$WORK/change.err")): $(echo "$sql" | cut -c1-60)…"
 done
 status=0
 wait "$BG_PID" || status=$?

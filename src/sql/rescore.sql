@@ -163,10 +163,11 @@ COMMENT ON FUNCTION lead_scoring.keep_stored_bases(jsonb) IS
 -- previous_definition null) reads every activity and writes every basis anew.
 --
 -- Live scoring goes on meanwhile: the new rows are built from one snapshot
+-- without a lock, and those of the leads written since are built again, still
 -- without a lock; then lead_scores is locked (waiting for the transactions
--- that wrote it), the leads whose rows were written since the snapshot are
--- recomputed from their own activities, and the rows are written before
--- commit. Inserts wait for that last step only.
+-- that write it), the leads written during that second pass are built once
+-- more, and the rows are written before commit. Inserts wait for that last
+-- step only.
 CREATE FUNCTION lead_scoring.rescore_from(previous_definition jsonb, from_scratch boolean,
   OUT leads_rescored bigint, OUT leads_changed_grade bigint,
   OUT leads_now_sales_ready bigint, OUT leads_no_longer_sales_ready bigint)
@@ -181,6 +182,11 @@ DECLARE
   changed bigint[];
   written bigint;
   recompute text;
+  recount text;
+  pass integer;
+  next_snapshot pg_snapshot;
+  caught_up bigint[] := '{0,0}';  -- leads caught up without the lock, with it
+  gone bigint[] := '{}';
   report lead_scoring.regrade_report;
   kept_report lead_scoring.regrade_report;
   pending jsonb;
@@ -306,6 +312,49 @@ BEGIN
              OR lead_scoring.engagement_state_send(s.engagement)
                 IS DISTINCT FROM lead_scoring.engagement_state_send(a.engagement) AS differs
       FROM f FULL JOIN a USING (lead_id) LEFT JOIN lead_scoring.lead_scores s USING (lead_id)$q$;
+  -- The rows a change (not from scratch) writes. r: the states of the leads
+  -- with activities the new counters count; f: the new fit tests the leads
+  -- pass, of those that pass one. A row is written if its lead is in r or f,
+  -- or if its state counted or its record passed what the model dropped, or
+  -- if it keeps an older basis (bring_all). %10$s: the rows looked at (every
+  -- row only in those last two cases); %11$s: the leads to look at, or null
+  -- for all; %12$s: the test of an activity's type, which finds the
+  -- activities of every lead through an index on the type, and those of a
+  -- few leads through one on the lead.
+  recount := $q$
+    WITH r AS MATERIALIZED (
+      SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
+        FROM (%1$s) a
+       WHERE %12$s AND a.lead_id IS NOT NULL AND (%11$s IS NULL OR a.lead_id = ANY (%11$s))
+         AND lead_scoring.counted_anew(%2$s, %3$s, a.activity_type::text, a.properties)
+       GROUP BY a.lead_id),
+    f AS MATERIALIZED (
+      SELECT l.lead_id, l.passed FROM (
+        SELECT l.lead_id, lead_scoring.new_fit_tests(%2$s, %3$s, l.email, l.first_name, l.last_name, l.company,
+                                                     l.attributes) AS passed
+          FROM lead_scoring.leads l WHERE NOT %5$L AND (%11$s IS NULL OR l.lead_id = ANY (%11$s))) l
+       WHERE cardinality(l.passed) > 0),
+    n AS (
+      SELECT s.lead_id, s.xmin AS seen, s.fit_tests, s.fit_basis, s.engagement, s.handed_off, f.passed,
+             r.engagement AS recounted,
+             lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %3$s, now()) AS before,
+             s.fit_basis IS NOT NULL
+               AND ((NOT %5$L AND (f.lead_id IS NOT NULL
+                                   OR cardinality(lead_scoring.merge_fit_tests(s.fit_tests, NULL, %2$s))
+                                      < cardinality(s.fit_tests)))
+                    OR (%6$L AND s.fit_basis <> %7$s::bigint)) AS refit,
+             s.engagement IS NOT NULL
+               AND (lead_scoring.counts_beyond_model(r.engagement, %3$s)
+                    OR (NOT %9$L AND lead_scoring.counts_beyond_model(s.engagement, %2$s))
+                    OR (%6$L AND lead_scoring.state_fingerprint(s.engagement) <> %8$s::bigint)) AS recount
+        FROM %10$s)
+    SELECT n.lead_id, n.seen,
+           CASE WHEN n.refit THEN lead_scoring.merge_fit_tests(n.fit_tests, n.passed, %2$s) ELSE n.fit_tests END AS fit_tests,
+           CASE WHEN n.refit THEN %7$s::bigint ELSE n.fit_basis END AS fit_basis,
+           CASE WHEN n.recount THEN lead_scoring.rebase_engagement(n.engagement, %3$s, %2$s, n.recounted)
+                ELSE n.engagement END AS engagement,
+           n.before, n.handed_off, true AS differs
+      FROM n WHERE n.refit OR n.recount$q$;
   -- 1. the rows to write, from one snapshot, without a lock. CREATE TABLE AS,
   -- unlike INSERT, may read in parallel workers; it takes no parameters, so
   -- every value is written in.
@@ -314,77 +363,62 @@ BEGIN
     EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
             || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_fit_bases);
   ELSE
-    -- r: the states of the leads with activities the new counters count; f:
-    -- the new fit tests the leads pass, of those that pass one. A row is
-    -- written if its lead is in r or f, or if its state counted or its record
-    -- passed what the model dropped, or if it keeps an older basis
-    -- (bring_all); only in those two cases is every row looked at.
-    EXECUTE format($q$
-      CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS
-      WITH r AS MATERIALIZED (
-        SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
-          FROM (%1$s) a
-         WHERE a.activity_type = ANY (%4$L::text[]) AND a.lead_id IS NOT NULL
-           AND lead_scoring.counted_anew(%2$s, %3$s, a.activity_type::text, a.properties)
-         GROUP BY a.lead_id),
-      f AS MATERIALIZED (
-        SELECT l.lead_id, l.passed FROM (
-          SELECT l.lead_id, lead_scoring.new_fit_tests(%2$s, %3$s, l.email, l.first_name, l.last_name, l.company,
-                                                       l.attributes) AS passed
-            FROM lead_scoring.leads l WHERE NOT %5$L) l
-         WHERE cardinality(l.passed) > 0),
-      n AS (
-        SELECT s.lead_id, s.xmin AS seen, s.fit_tests, s.fit_basis, s.engagement, s.handed_off, f.passed,
-               r.engagement AS recounted,
-               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, %3$s, now()) AS before,
-               s.fit_basis IS NOT NULL
-                 AND ((NOT %5$L AND (f.lead_id IS NOT NULL
-                                     OR cardinality(lead_scoring.merge_fit_tests(s.fit_tests, NULL, %2$s))
-                                        < cardinality(s.fit_tests)))
-                      OR (%6$L AND s.fit_basis <> %7$s::bigint)) AS refit,
-               s.engagement IS NOT NULL
-                 AND (lead_scoring.counts_beyond_model(r.engagement, %3$s)
-                      OR (NOT %9$L AND lead_scoring.counts_beyond_model(s.engagement, %2$s))
-                      OR (%6$L AND lead_scoring.state_fingerprint(s.engagement) <> %8$s::bigint)) AS recount
-          FROM %10$s)
-      SELECT n.lead_id, n.seen,
-             CASE WHEN n.refit THEN lead_scoring.merge_fit_tests(n.fit_tests, n.passed, %2$s) ELSE n.fit_tests END AS fit_tests,
-             CASE WHEN n.refit THEN %7$s::bigint ELSE n.fit_basis END AS fit_basis,
-             CASE WHEN n.recount THEN lead_scoring.rebase_engagement(n.engagement, %3$s, %2$s, n.recounted)
-                  ELSE n.engagement END AS engagement,
-             n.before, n.handed_off, true AS differs
-        FROM n WHERE n.refit OR n.recount$q$,
-      sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint, same_engagement,
-      CASE WHEN bring_all OR lead_scoring.drops_counted(previous, definition)
-           THEN 'lead_scoring.lead_scores s LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)'
-           ELSE '(SELECT r.lead_id FROM r UNION SELECT f.lead_id FROM f) k JOIN lead_scoring.lead_scores s USING (lead_id)
-                 LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)' END);
+    EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
+            || format(recount, sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint,
+                      same_engagement,
+                      CASE WHEN bring_all OR lead_scoring.drops_counted(previous, definition)
+                           THEN 'lead_scoring.lead_scores s LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)'
+                           ELSE '(SELECT r.lead_id FROM r UNION SELECT f.lead_id FROM f) k
+                                 JOIN lead_scoring.lead_scores s USING (lead_id)
+                                 LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)' END,
+                      'NULL::bigint[]', format('a.activity_type = ANY (%L::text[])', types));
   END IF;
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
   PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_tests bigint[], fit_basis bigint, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
-  -- 2. writers of lead_scores finish, and wait for this transaction
-  LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
-  -- 3. leads whose rows came, went or changed since (a fresh snapshot):
-  -- scored again from their own activities, as their rows are now
-  IF from_scratch THEN
-    changed := ARRAY(
-      SELECT lead_id FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)
-       WHERE r.lead_id IS NULL OR (s.lead_id IS NULL AND r.seen IS NOT NULL)
-          OR (s.lead_id IS NOT NULL AND r.seen IS DISTINCT FROM s.xmin));
-  ELSE
-    -- a row gone since needs nothing: its lead is gone
-    changed := ARRAY(SELECT s.lead_id FROM lead_scoring.lead_scores s WHERE lead_scoring.written_after(s.xmin, snapshot));
-  END IF;
-  IF cardinality(changed) > 0 THEN
+  -- 2. the leads whose rows came, went or changed since, brought to the model
+  -- as their rows are now: first without a lock, while inserts go on; then,
+  -- for those written during that first pass, with lead_scores locked
+  -- (waiting for the transactions that write it, and making later ones wait
+  -- for this one): inserts wait for that last step only.
+  FOR pass IN 1..2 LOOP
+    IF pass = 2 THEN
+      LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
+    END IF;
+    IF from_scratch THEN
+      changed := ARRAY(
+        SELECT lead_id FROM lead_scoring.lead_scores s FULL JOIN lead_scoring_rescore r USING (lead_id)
+         WHERE r.lead_id IS NULL OR (s.lead_id IS NULL AND r.seen IS NOT NULL)
+            OR (s.lead_id IS NOT NULL AND r.seen IS DISTINCT FROM s.xmin));
+    ELSE
+      -- a row gone since needs nothing: its lead is gone
+      next_snapshot := pg_catalog.pg_current_snapshot();
+      changed := ARRAY(SELECT s.lead_id FROM lead_scoring.lead_scores s WHERE lead_scoring.written_after(s.xmin, snapshot));
+      snapshot := next_snapshot;
+    END IF;
+    CONTINUE WHEN cardinality(changed) = 0;
+    caught_up[pass] := cardinality(changed);
     DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
-    EXECUTE 'INSERT INTO lead_scoring_rescore '
-            || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_fit_bases)
-      USING changed;
-    -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
-    DELETE FROM lead_scoring.lead_scores s
-     WHERE s.lead_id = ANY (changed) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
-  END IF;
-  -- 4. the report: every lead, its total before (its row as it is) and after
+    IF from_scratch THEN
+      -- from their own activities
+      EXECUTE 'INSERT INTO lead_scoring_rescore '
+              || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_fit_bases)
+        USING changed;
+      gone := gone || changed;
+    ELSE
+      -- from their rows, and their activities of the recounted types
+      EXECUTE 'INSERT INTO lead_scoring_rescore '
+              || format(recount, sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint,
+                        same_engagement,
+                        'unnest($1) k(lead_id) JOIN lead_scoring.lead_scores s USING (lead_id)
+                         LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)', '$1',
+                        format('(a.activity_type = ANY (%L::text[])) IS TRUE', types))
+        USING changed;
+    END IF;
+  END LOOP;
+  -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
+  DELETE FROM lead_scoring.lead_scores s
+   WHERE s.lead_id = ANY (gone) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
+  -- 3. the report: every lead, its total before (its row as it is) and after
   -- (its new row, or its row as it is under the model); first the rows of
   -- lead_scoring_rescore, then (not from scratch) those not written, in
   -- parallel workers: the temporary table is the leader's, so its leads are
@@ -415,7 +449,7 @@ BEGIN
   leads_changed_grade := report.changed_grade;
   leads_now_sales_ready := report.now_sales_ready;
   leads_no_longer_sales_ready := report.no_longer_sales_ready;
-  -- 5. only what differs is written: every row left is as seen
+  -- 4. only what differs is written: every row left is as seen
   UPDATE lead_scoring.lead_scores s
      SET fit_tests = r.fit_tests, fit_basis = r.fit_basis, engagement = r.engagement, scored_at = now()
     FROM lead_scoring_rescore r
@@ -424,10 +458,10 @@ BEGIN
   INSERT INTO lead_scoring.lead_scores (lead_id, fit_tests, fit_basis, engagement, handed_off)
   SELECT r.lead_id, r.fit_tests, r.fit_basis, r.engagement, r.handed_off FROM lead_scoring_rescore r
    WHERE r.seen IS NULL ORDER BY r.lead_id;
-  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, % leads recomputed after the snapshot, % rows rewritten',
-    from_scratch, types, NOT same_fit, coalesce(cardinality(changed), 0), written;
+  RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, leads written meanwhile caught up % without the lock and % with it, % rows rewritten',
+    from_scratch, types, NOT same_fit, caught_up[1], caught_up[2], written;
   DROP TABLE lead_scoring_rescore;
-  -- 6. past 8 older bases, those no row has any more are dropped (a pass
+  -- 5. past 8 older bases, those no row has any more are dropped (a pass
   -- over lead_scores); fewer cost nothing to keep
   IF cardinality(kept_fingerprints) > 8 THEN
     kept_fingerprints := ARRAY(
