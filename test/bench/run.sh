@@ -253,11 +253,10 @@ report ingest_single_row_rate "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" 0.60
 echo "  without scoring: $TPS_WITHOUT inserts/s (runs:$without)"
 echo "  with live scoring: $TPS_WITH inserts/s (runs:$with)"
 
-# ingest_during NAME WHAT SQL...: the same inserts while the statements SQL run
-# back to back (each in its own transaction), against the rate with none running
-ingest_during() {
-	name=$1 what=$2
-	shift 2
+# inserts_during SQL...: the median rate of the same inserts while the
+# statements SQL run back to back (each in its own transaction), in TPS_DURING;
+# the rounds of SQL in the last run in ROUNDS
+inserts_during() {
 	during=""
 	i=0
 	while [ "$i" -lt "$REPEAT" ]; do
@@ -276,14 +275,32 @@ ingest_during() {
 		wait "$loop"
 		i=$((i + 1))
 	done
-	tps_during=$(median $during)
-	report "$name" "$(ratio "$tps_during" "$TPS_WITH")" ">=" 0.5
-	echo "  with live scoring, no change running: $TPS_WITH inserts/s; while $what: $tps_during" \
-		"(runs:$during; rounds of changes in the last run: $(cat "$WORK/changes"))"
+	TPS_DURING=$(median $during) ROUNDS=$(cat "$WORK/changes") RUNS=$during
+}
+# ingest_during NAME WHAT READING CHANGE...: the inserts while the statements
+# CHANGE run, against the rate with none running; and, for the record, while
+# only READING runs: a read-only query of what the change must read, which
+# takes its share of the machine without locking or writing anything
+ingest_during() {
+	name=$1 what=$2 reading=$3
+	shift 3
+	inserts_during "$reading"
+	tps_reading=$TPS_DURING runs_reading=$RUNS
+	inserts_during "$@"
+	report "$name" "$(ratio "$TPS_DURING" "$TPS_WITH")" ">=" 0.5
+	echo "  with live scoring, no change running: $TPS_WITH inserts/s; while $what: $TPS_DURING" \
+		"(runs:$RUNS; rounds of changes in the last run: $ROUNDS)"
+	echo "  (for the record: while only reading what it reads, without a lock: $tps_reading inserts/s" \
+		"= $(ratio "$tps_reading" "$TPS_WITH") x the rate with none running (runs:$runs_reading); the change keeps" \
+		"$(ratio "$TPS_DURING" "$tps_reading") x that)"
 }
 step "live scoring during model changes: the same inserts while changes run back to back"
-ingest_during ingest_during_rescore "rescore() runs" "SELECT * FROM lead_scoring.rescore()"
-ingest_during ingest_during_recount "a rule of the $TYPE type is added and removed (a recount each)" \
+ingest_during ingest_during_rescore "rescore() runs" "$AGGREGATE" "SELECT * FROM lead_scoring.rescore()"
+# the same change with no parallel worker: slower, and lighter on the inserts
+inserts_during "SET max_parallel_workers_per_gather = 0; SELECT * FROM lead_scoring.rescore()"
+echo "  (for the record: while rescore() runs with max_parallel_workers_per_gather = 0: $TPS_DURING inserts/s" \
+	"= $(ratio "$TPS_DURING" "$TPS_WITH") x (runs:$RUNS; rescores in the last run: $ROUNDS))"
+ingest_during ingest_during_recount "a rule of the $TYPE type is added and removed (a recount each)" "$READ_TYPE" \
 	"$RECOUNT" "DELETE FROM lead_scoring.activity_rules WHERE properties = '{\"bench_never\": true}'"
 
 step "live scoring on ingest: INSERT ... SELECT of $INSERT_ROWS rows (of the last day), rolled back each time"
