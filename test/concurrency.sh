@@ -206,9 +206,10 @@ deadlocks() { q -c "SELECT deadlocks FROM pg_stat_database WHERE datname = curre
 DEADLOCKS0=$(deadlocks)
 
 # caught_up FILE: what rescore_from's debug line in FILE says of the leads
-# written while it ran (caught up without the lock, then with it), if it ran
+# written while it ran (caught up in passes without the lock, then in one
+# with it), if it ran
 caught_up() {
-	sed -n 's/.*caught up \([0-9]*\) without the lock and \([0-9]*\) with it.*/; leads written meanwhile: \1 caught up before the lock, \2 under it/p' "$1"
+	sed -n 's/.*caught up {\([0-9,]*\)} without the lock and \([0-9]*\) with it.*/; leads written meanwhile: \1 caught up before the lock, \2 under it/p' "$1"
 }
 
 # ---------------------------------------------------------------- run 1: inserts only

@@ -183,9 +183,9 @@ DECLARE
   written bigint;
   recompute text;
   recount text;
-  pass integer;
+  locked boolean := false;
   next_snapshot pg_snapshot;
-  caught_up bigint[] := '{0,0}';  -- leads caught up without the lock, with it
+  caught_up bigint[] := '{}';  -- leads caught up in each pass, the last with the lock
   gone bigint[] := '{}';
   report lead_scoring.regrade_report;
   kept_report lead_scoring.regrade_report;
@@ -376,12 +376,13 @@ BEGIN
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
   PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_tests bigint[], fit_basis bigint, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
   -- 2. the leads whose rows came, went or changed since, brought to the model
-  -- as their rows are now: first without a lock, while inserts go on; then,
-  -- for those written during that first pass, with lead_scores locked
-  -- (waiting for the transactions that write it, and making later ones wait
-  -- for this one): inserts wait for that last step only.
-  FOR pass IN 1..2 LOOP
-    IF pass = 2 THEN
+  -- as their rows are now: without a lock, while inserts go on, pass after
+  -- pass, each for the leads written during the one before, while that
+  -- shrinks them to a few (at most 8 passes); then once more with lead_scores
+  -- locked (waiting for the transactions that write it, and making later ones
+  -- wait for this one): inserts wait for that last pass only.
+  LOOP
+    IF locked THEN
       LOCK TABLE lead_scoring.lead_scores IN EXCLUSIVE MODE;
     END IF;
     IF from_scratch THEN
@@ -395,25 +396,31 @@ BEGIN
       changed := ARRAY(SELECT s.lead_id FROM lead_scoring.lead_scores s WHERE lead_scoring.written_after(s.xmin, snapshot));
       snapshot := next_snapshot;
     END IF;
-    CONTINUE WHEN cardinality(changed) = 0;
-    caught_up[pass] := cardinality(changed);
-    DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
-    IF from_scratch THEN
-      -- from their own activities
-      EXECUTE 'INSERT INTO lead_scoring_rescore '
-              || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_fit_bases)
-        USING changed;
-      gone := gone || changed;
-    ELSE
-      -- from their rows, and their activities of the recounted types
-      EXECUTE 'INSERT INTO lead_scoring_rescore '
-              || format(recount, sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint,
-                        same_engagement,
-                        'unnest($1) k(lead_id) JOIN lead_scoring.lead_scores s USING (lead_id)
-                         LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)', '$1',
-                        format('(a.activity_type = ANY (%L::text[])) IS TRUE', types))
-        USING changed;
+    caught_up := caught_up || cardinality(changed)::bigint;
+    IF cardinality(changed) > 0 THEN
+      DELETE FROM lead_scoring_rescore r WHERE r.lead_id = ANY (changed);
+      IF from_scratch THEN
+        -- from their own activities
+        EXECUTE 'INSERT INTO lead_scoring_rescore '
+                || format(recompute, sources, definition_sql, previous_sql, '$1', basis, previous_fit_bases)
+          USING changed;
+        gone := gone || changed;
+      ELSE
+        -- from their rows, and their activities of the recounted types
+        EXECUTE 'INSERT INTO lead_scoring_rescore '
+                || format(recount, sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint,
+                          same_engagement,
+                          'unnest($1) k(lead_id) JOIN lead_scoring.lead_scores s USING (lead_id)
+                           LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)', '$1',
+                          format('(a.activity_type = ANY (%L::text[])) IS TRUE', types))
+          USING changed;
+      END IF;
     END IF;
+    EXIT WHEN locked;
+    -- the next pass is the last, with the lock, once few leads are left or
+    -- catching up no longer halves them
+    locked := cardinality(changed) <= 64 OR cardinality(caught_up) >= 8
+              OR (cardinality(caught_up) > 1 AND 2 * cardinality(changed) > caught_up[cardinality(caught_up) - 1]);
   END LOOP;
   -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
   DELETE FROM lead_scoring.lead_scores s
@@ -459,7 +466,7 @@ BEGIN
   SELECT r.lead_id, r.fit_tests, r.fit_basis, r.engagement, r.handed_off FROM lead_scoring_rescore r
    WHERE r.seen IS NULL ORDER BY r.lead_id;
   RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, leads written meanwhile caught up % without the lock and % with it, % rows rewritten',
-    from_scratch, types, NOT same_fit, caught_up[1], caught_up[2], written;
+    from_scratch, types, NOT same_fit, caught_up[1:cardinality(caught_up) - 1], caught_up[cardinality(caught_up)], written;
   DROP TABLE lead_scoring_rescore;
   -- 5. past 8 older bases, those no row has any more are dropped (a pass
   -- over lead_scores); fewer cost nothing to keep
