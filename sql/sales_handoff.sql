@@ -140,7 +140,25 @@ SELECT round(total_score::numeric, 1) AS total, grade FROM lead_scoring.lead_gra
 -- a second webinar lifts it to 65, an A again: a second handoff
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (600, 'webinar', now());
 SELECT cause, round(total_score::numeric, 1) AS total, grade FROM lead_scoring.handoffs WHERE lead_id = 600 ORDER BY handoff_id;
-DELETE FROM lead_scoring.leads WHERE lead_id = 600;
+-- The insert trigger calls hand_off only for a lead whose sales-readiness
+-- changed (pg_stat_xact_user_functions counts this transaction's calls): a
+-- third webinar keeps 600 an A, handed off already, and calls nothing; one
+-- that lifts 601, a VP (50, a B), to 60 calls it once, and hands 601 off.
+INSERT INTO lead_scoring.leads (lead_id, email, attributes) VALUES (601, 'vp@rising.example', '{"title": "VP"}');
+BEGIN;
+SET LOCAL track_functions = 'pl';
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (600, 'webinar', now());
+SELECT grade, coalesce((SELECT calls FROM pg_stat_xact_user_functions
+                         WHERE schemaname = 'lead_scoring' AND funcname = 'hand_off'), 0) AS hand_off_calls
+  FROM lead_scoring.lead_grades WHERE lead_id = 600;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (601, 'webinar', now());
+SELECT grade, coalesce((SELECT calls FROM pg_stat_xact_user_functions
+                         WHERE schemaname = 'lead_scoring' AND funcname = 'hand_off'), 0) AS hand_off_calls
+  FROM lead_scoring.lead_grades WHERE lead_id = 601;
+COMMIT;
+SELECT lead_id, cause, round(total_score::numeric, 1) AS total, grade FROM lead_scoring.handoffs
+ WHERE lead_id IN (600, 601) ORDER BY handoff_id;
+DELETE FROM lead_scoring.leads WHERE lead_id IN (600, 601);
 
 -- A history import hands off nobody. 610, a VP (50) at a webinar (10), is an
 -- A (60) with an exact state, but not handed off; the import is recorded.

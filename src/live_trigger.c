@@ -47,8 +47,8 @@ static int	nkept_plans = 0;
 static bool kept_plans_stale = false;
 static bool relcache_callback_registered = false;
 
-/* Whether the installed SQL has merge_engagement(a, b, model): -1 unknown. */
-static int	merge_for_model_known = -1;
+/* Whether the installed SQL is 1.4's (has merge_engagement(a, b, model)): -1 unknown. */
+static int	sql_1_4_known = -1;
 
 /*
  * A relation changed.  A plan over a transition table depends on the tracked
@@ -62,18 +62,19 @@ note_relation_change(Datum arg, Oid relid)
 		if (relid == InvalidOid || k->relid == relid)
 			kept_plans_stale = true;
 	/* ALTER EXTENSION UPDATE alters lead_scores: look again */
-	merge_for_model_known = -1;
+	sql_1_4_known = -1;
 }
 
 /*
- * Does the extension's SQL have merge_engagement(a, b, model)?  This library
- * also serves a database still on 1.3 (the package updated, ALTER EXTENSION
- * UPDATE not yet run), whose states all have the active model's fingerprint.
+ * Is the extension's SQL 1.4's, with merge_engagement(a, b, model) and
+ * handoff_due()?  This library also serves a database still on 1.3 (the
+ * package updated, ALTER EXTENSION UPDATE not yet run), whose states all have
+ * the active model's fingerprint.
  */
 static bool
-have_merge_for_model(void)
+have_sql_1_4(void)
 {
-	if (merge_for_model_known < 0)
+	if (sql_1_4_known < 0)
 	{
 		Oid			schema = get_namespace_oid("lead_scoring", false);
 		Oid			state = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
@@ -81,11 +82,11 @@ have_merge_for_model(void)
 											ObjectIdGetDatum(schema));
 		Oid			argtypes[3] = {state, state, JSONBOID};
 
-		merge_for_model_known =
+		sql_1_4_known =
 			OidIsValid(LookupFuncName(list_make2(makeString("lead_scoring"), makeString("merge_engagement")),
 									  3, argtypes, true));
 	}
-	return merge_for_model_known == 1;
+	return sql_1_4_known == 1;
 }
 
 /* Free every kept plan (their tables changed, or there are too many). */
@@ -200,8 +201,10 @@ partition_root(Relation rel)
 /*
  * Merge the new rows into lead_scores, in lead order (so that concurrent
  * inserts lock leads in one order; a stored state with an older fingerprint
- * the model accepts is brought to the model's), and return the leads merged, each lead's
- * latest opt activity ($1: the opt-out and opt-in types) and the time range.
+ * the model accepts is brought to the model's), and return the leads merged,
+ * those of them hand_off must look at (handoff_due, from the merged row: on
+ * 1.3's SQL, all), each lead's latest opt activity ($1: the opt-out and
+ * opt-in types) and the time range.
  * A lead handed off whose score has since faded below sales-ready by time
  * alone (lead_score sees the row as it was before this statement) is marked
  * not handed off, so that hand_off hands it off again if these rows lift it.
@@ -227,8 +230,9 @@ merge_sql(char **columns)
 					"     SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement%5$s),"
 					"         scored_at = now(),"
 					"         handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready"
-					"  RETURNING s.lead_id)"
+					"  RETURNING s.lead_id, %6$s AS due)"
 					" SELECT (SELECT array_agg(merged.lead_id) FROM merged),"
+					"        (SELECT array_agg(merged.lead_id) FILTER (WHERE merged.due) FROM merged),"
 					"        (SELECT jsonb_object_agg(o.lead_id, o.activity_type) FROM ("
 					"           SELECT DISTINCT ON (n.%1$s) n.%1$s::bigint AS lead_id, n.%2$s::text AS activity_type"
 					"             FROM new_activities n"
@@ -237,8 +241,12 @@ merge_sql(char **columns)
 					"        t.first_at, t.last_at"
 					"   FROM (SELECT min(n.%3$s) AS first_at, max(n.%3$s) AS last_at FROM new_activities n) t",
 					lead, type, at, properties,
-					have_merge_for_model() ?
-					", (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active)" : "");
+					have_sql_1_4() ?
+					", (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active)" : "",
+					have_sql_1_4() ?
+					"lead_scoring.handoff_due(s.lead_id, s.handed_off,"
+					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,"
+					"  (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active), now()))" : "true");
 }
 
 /*
@@ -308,6 +316,9 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	bool		burst_window_null;
 	Datum		lead_ids;
 	bool		lead_ids_null;
+	Datum		due_ids;
+	bool		due_ids_null;
+	bool		suppressions_changed = false;
 	Datum		latest_opt;
 	bool		latest_opt_null;
 	Datum		first_at;
@@ -405,9 +416,10 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
-	latest_opt = column(row, 2, &latest_opt_null);
-	first_at = column(row, 3, &first_at_null);
-	last_at = column(row, 4, &last_at_null);
+	due_ids = column(row, 2, &due_ids_null);
+	latest_opt = column(row, 3, &latest_opt_null);
+	first_at = column(row, 4, &first_at_null);
+	last_at = column(row, 5, &last_at_null);
 
 	if (!latest_opt_null)
 	{
@@ -415,6 +427,7 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 
 		(void) select_one_row("SELECT lead_scoring.apply_opt_activities($1)", InvalidOid, true,
 							  1, types, &latest_opt, NULL);
+		suppressions_changed = true;
 	}
 
 	/*
@@ -442,14 +455,22 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 
 			(void) select_one_row("SELECT lead_scoring.find_activity_bursts($1, $2, $3)",
 								  InvalidOid, true, 3, search_types, search_values, NULL);
+			suppressions_changed = true;
 		}
 	}
 
+	/*
+	 * handoffs: of the leads the merge found due, unless opt activities or a
+	 * burst may have suppressed or restored some since (then of all of them,
+	 * which hand_off sorts out); usually none is due, and hand_off is not
+	 * called at all
+	 */
+	if (suppressions_changed || !due_ids_null)
 	{
 		Oid			types[1] = {INT8ARRAYOID};
 
 		(void) select_one_row("SELECT lead_scoring.hand_off($1, 'activity')", InvalidOid, true,
-							  1, types, &lead_ids, NULL);
+							  1, types, suppressions_changed ? &lead_ids : &due_ids, NULL);
 	}
 
 	SPI_finish();
