@@ -253,13 +253,15 @@ report ingest_single_row_rate "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" 0.60
 echo "  without scoring: $TPS_WITHOUT inserts/s (runs:$without)"
 echo "  with live scoring: $TPS_WITH inserts/s (runs:$with)"
 
-# inserts_during SQL...: the median rate of the same inserts while the
-# statements SQL run back to back (each in its own transaction), in TPS_DURING;
-# the rounds of SQL in the last run in ROUNDS
+# inserts_during RUNS SQL...: the median rate of the same inserts, over RUNS
+# runs, while the statements SQL run back to back (each in its own
+# transaction), in TPS_DURING; the rounds of SQL in the last run in ROUNDS
 inserts_during() {
+	runs=$1
+	shift
 	during=""
 	i=0
-	while [ "$i" -lt "$REPEAT" ]; do
+	while [ "$i" -lt "$runs" ]; do
 		(
 			end=$(($(date +%s) + INGEST_SECONDS)) n=0
 			while [ "$(date +%s)" -lt "$end" ]; do
@@ -280,13 +282,13 @@ inserts_during() {
 # ingest_during NAME WHAT READING CHANGE...: the inserts while the statements
 # CHANGE run, against the rate with none running; and, for the record, while
 # only READING runs: a read-only query of what the change must read, which
-# takes its share of the machine without locking or writing anything
+# takes its share of the machine without locking or writing anything (one run)
 ingest_during() {
 	name=$1 what=$2 reading=$3
 	shift 3
-	inserts_during "$reading"
+	inserts_during 1 "$reading"
 	tps_reading=$TPS_DURING runs_reading=$RUNS
-	inserts_during "$@"
+	inserts_during "$REPEAT" "$@"
 	report "$name" "$(ratio "$TPS_DURING" "$TPS_WITH")" ">=" 0.5
 	echo "  with live scoring, no change running: $TPS_WITH inserts/s; while $what: $TPS_DURING" \
 		"(runs:$RUNS; rounds of changes in the last run: $ROUNDS)"
@@ -297,7 +299,7 @@ ingest_during() {
 step "live scoring during model changes: the same inserts while changes run back to back"
 ingest_during ingest_during_rescore "rescore() runs" "$AGGREGATE" "SELECT * FROM lead_scoring.rescore()"
 # the same change with no parallel worker: slower, and lighter on the inserts
-inserts_during "SET max_parallel_workers_per_gather = 0; SELECT * FROM lead_scoring.rescore()"
+inserts_during 1 "SET max_parallel_workers_per_gather = 0; SELECT * FROM lead_scoring.rescore()"
 echo "  (for the record: while rescore() runs with max_parallel_workers_per_gather = 0: $TPS_DURING inserts/s" \
 	"= $(ratio "$TPS_DURING" "$TPS_WITH") x (runs:$RUNS; rescores in the last run: $ROUNDS))"
 ingest_during ingest_during_recount "a rule of the $TYPE type is added and removed (a recount each)" "$READ_TYPE" \
