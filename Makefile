@@ -4,7 +4,7 @@ EXTENSION = lead_scoring
 MODULE_big = lead_scoring
 OBJS = src/json_numbers.o src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o \
 	src/logistic.o src/settings.o src/session.o src/tracked_tables.o src/live_trigger.o \
-	src/model_change.o src/regrade.o
+	src/model_change.o src/regrade.o src/funnel.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The version being built (default_version in the control file).

@@ -82,6 +82,22 @@ RETURN GREATEST(pg_catalog.width_bucket(score, min_scores), 1);
 COMMENT ON FUNCTION lead_scoring.grade_index(double precision, double precision[]) IS
   'Position in ascending min_scores of the grade a score earns (1, the lowest grade, for scores below every threshold)';
 
+-- The funnel's counts in one pass that parallel workers can share: each
+-- lead's total evaluated once, as an argument.
+CREATE FUNCTION lead_scoring.funnel_counts_transfn(double precision[], double precision, double precision[])
+RETURNS double precision[] AS 'MODULE_PATHNAME', 'lead_scoring_funnel_counts_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.funnel_counts_transfn(double precision[], double precision, double precision[]) IS
+  'Transition function of lead_scoring.funnel_counts';
+CREATE FUNCTION lead_scoring.funnel_counts_combinefn(double precision[], double precision[])
+RETURNS double precision[] AS 'MODULE_PATHNAME', 'lead_scoring_funnel_counts_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.funnel_counts_combinefn(double precision[], double precision[]) IS
+  'Combine function of lead_scoring.funnel_counts (parallel workers)';
+CREATE AGGREGATE lead_scoring.funnel_counts(total_score double precision, min_scores double precision[]) (
+  SFUNC = lead_scoring.funnel_counts_transfn, STYPE = double precision[],
+  COMBINEFUNC = lead_scoring.funnel_counts_combinefn, PARALLEL = SAFE);
+COMMENT ON AGGREGATE lead_scoring.funnel_counts(double precision, double precision[]) IS
+  'Per grade position of grade_index(total_score, min_scores), lowest first, four numbers: the leads, those with a total, their lowest and their highest total; null if there are no grades';
+
 -- The report of a model change in one pass that parallel workers can share:
 -- each lead is graded before and after (each score evaluated once, as an
 -- argument), and the leads whose handoff flag no longer fits are collected,

@@ -42,22 +42,26 @@ COMMENT ON COLUMN lead_scoring.lead_grades.suppressed IS 'Suppressed (bogus, bur
 
 -- The funnel counts grade positions in one pass over lead_scores, with the
 -- model and the thresholds as values computed once (so that parallel workers
--- can score the leads), and names the grades after counting: grading each lead
--- through lead_grades would cost a function scan per lead, without workers.
+-- can score the leads), each lead's total evaluated once (funnel_counts), and
+-- names the grades after counting: grading each lead through lead_grades would
+-- cost a function scan per lead, without workers.
 CREATE VIEW lead_scoring.funnel AS
-WITH graded AS (
-  SELECT lead_scoring.grade_index(x.total_score, (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))
-           AS position,
-         count(*) AS leads, min(x.total_score) AS lowest_score, max(x.total_score) AS highest_score
-    FROM (SELECT lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis,
-                                                                        (SELECT m.definition FROM lead_scoring.active_model m)),
-                                          s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now())
-                   AS total_score
-            FROM lead_scoring.lead_scores s
-           WHERE EXISTS (SELECT FROM lead_scoring.active_model)
-             AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
-                              WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)) x
-   GROUP BY 1)
+WITH counted AS (
+  SELECT lead_scoring.funnel_counts(
+           lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis,
+                                                                  (SELECT m.definition FROM lead_scoring.active_model m)),
+                                    s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now()),
+           (SELECT t.min_scores FROM lead_scoring.grade_thresholds t)) AS c
+    FROM lead_scoring.lead_scores s
+   WHERE EXISTS (SELECT FROM lead_scoring.active_model)
+     AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
+                      WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)),
+graded AS (
+  SELECT p.position, c.c[4 * p.position - 3]::bigint AS leads,
+         CASE WHEN c.c[4 * p.position - 2] > 0 THEN c.c[4 * p.position - 1] END AS lowest_score,
+         CASE WHEN c.c[4 * p.position - 2] > 0 THEN c.c[4 * p.position] END AS highest_score
+    FROM counted c CROSS JOIN LATERAL pg_catalog.generate_series(1, pg_catalog.cardinality(c.c) / 4) p(position)
+   WHERE c.c[4 * p.position - 3] > 0)
 SELECT r.grade, r.rank,
        coalesce(c.leads, 0) AS leads,
        round(coalesce(c.leads, 0)::numeric / nullif(sum(c.leads) OVER (), 0), 4) AS share,
