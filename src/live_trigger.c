@@ -244,9 +244,12 @@ merge_sql(char **columns)
 					have_sql_1_4() ?
 					", (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active)" : "",
 					have_sql_1_4() ?
-					"lead_scoring.handoff_due(s.lead_id, s.handed_off,"
+					"lead_scoring.handoff_due(s.handed_off,"
 					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,"
-					"  (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active), now()))" : "true");
+					"  (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active), now()),"
+					" (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),"
+					" s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x"
+					"                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true");
 }
 
 /*

@@ -66,15 +66,20 @@ COMMENT ON COLUMN lead_scoring.grade_ranges.sales_ready IS 'Whether leads of thi
 COMMENT ON COLUMN lead_scoring.grade_ranges.description IS 'What the grade means';
 
 -- All thresholds in one row, sorted by min_score, for fast grading with width_bucket.
+-- sales_ready_from: check_grades keeps the sales-ready grades the
+-- best-ranked, so a total is sales-ready from the lowest of their min_scores.
 CREATE VIEW lead_scoring.grade_thresholds AS
 SELECT array_agg(grade ORDER BY min_score) AS grades,
        array_agg(min_score ORDER BY min_score) AS min_scores,
-       array_agg(sales_ready ORDER BY min_score) AS sales_ready
+       array_agg(sales_ready ORDER BY min_score) AS sales_ready,
+       CASE WHEN bool_and(sales_ready) THEN '-Infinity'::float8
+            ELSE min(min_score) FILTER (WHERE sales_ready) END AS sales_ready_from
   FROM lead_scoring.grades;
-COMMENT ON VIEW lead_scoring.grade_thresholds IS 'The grades as three arrays sorted by min_score: grade_index(score, min_scores) is the position of the grade a score earns';
+COMMENT ON VIEW lead_scoring.grade_thresholds IS 'The grades as three arrays sorted by min_score (grade_index(score, min_scores) is the position of the grade a score earns), and the lowest sales-ready total';
 COMMENT ON COLUMN lead_scoring.grade_thresholds.grades IS 'Grade names, lowest first';
 COMMENT ON COLUMN lead_scoring.grade_thresholds.min_scores IS 'Their min_score, ascending';
 COMMENT ON COLUMN lead_scoring.grade_thresholds.sales_ready IS 'Whether each is sales-ready';
+COMMENT ON COLUMN lead_scoring.grade_thresholds.sales_ready_from IS 'The lowest total score that is sales-ready: -Infinity if every grade is, empty if none is';
 
 CREATE FUNCTION lead_scoring.grade_index(score double precision, min_scores double precision[])
 RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE

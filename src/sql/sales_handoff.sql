@@ -350,19 +350,15 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- handed off (or was suppressed since) can change hands: those are found
 -- first, with a cheap plan on lead_scores, and only they are graded through
 -- lead_grades below. Most activities change nothing.
--- Sales-ready is a total at or above the lowest sales-ready min_score
--- (check_grades keeps the sales-ready grades the best-ranked), which is
--- cheaper to plan on every call than grading through lead_grades.
-CREATE FUNCTION lead_scoring.handoff_due(lead_id bigint, handed_off boolean, total_score double precision)
-RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
-RETURN handed_off IS DISTINCT FROM coalesce(
-         total_score >= (SELECT CASE WHEN bool_and(g.sales_ready) THEN '-Infinity'::float8
-                                     ELSE min(g.min_score) FILTER (WHERE g.sales_ready) END
-                           FROM lead_scoring.grades g), false)
-       OR handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
-                                  WHERE x.lead_id = handoff_due.lead_id AND x.lifted_at IS NULL);
-COMMENT ON FUNCTION lead_scoring.handoff_due(bigint, boolean, double precision) IS
-  'Whether hand_off must look at a lead: its handed_off flag differs from its sales-readiness at this total, or it is flagged though suppressed';
+-- Without a subquery, so that it is inlined into the query that calls it for
+-- every lead (the caller reads sales_ready_from once, from grade_thresholds,
+-- and computes suppressed only for a lead handed off).
+CREATE FUNCTION lead_scoring.handoff_due(handed_off boolean, total_score double precision,
+                                         sales_ready_from double precision, suppressed boolean)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN handed_off IS DISTINCT FROM coalesce(total_score >= sales_ready_from, false) OR handed_off AND suppressed;
+COMMENT ON FUNCTION lead_scoring.handoff_due(boolean, double precision, double precision, boolean) IS
+  'Whether hand_off must look at a lead: its handed_off flag differs from its sales-readiness at this total (sales_ready_from: of lead_scoring.grade_thresholds), or it is flagged though suppressed';
 
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
@@ -380,8 +376,11 @@ BEGIN
       SELECT s.lead_id
         FROM lead_scoring.lead_scores s, lead_scoring.active_model m
        WHERE s.lead_id = ANY (lead_ids)
-         AND lead_scoring.handoff_due(s.lead_id, s.handed_off,
-               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now())));
+         AND lead_scoring.handoff_due(s.handed_off,
+               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
+               (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),
+               s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
+                                         WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
     IF cardinality(lead_ids) = 0 THEN
       RETURN 0;
     END IF;
