@@ -316,16 +316,16 @@ BEGIN
   -- with activities the new counters count; f: the new fit tests the leads
   -- pass, of those that pass one. A row is written if its lead is in r or f,
   -- or if its state counted or its record passed what the model dropped, or
-  -- if it keeps an older basis (bring_all). %10$s: the rows looked at (every
-  -- row only in those last two cases); %11$s: the leads to look at, or null
-  -- for all; %12$s: the test of an activity's type, which finds the
-  -- activities of every lead through an index on the type, and those of a
-  -- few leads through one on the lead.
+  -- if it keeps an older basis (bring_all). %4$s: the test of an activity's
+  -- type, which finds the activities of every lead through an index on the
+  -- type, and those of a few leads through one on the lead; %10$s: the rows
+  -- looked at (every row only in those last two cases); %11$s: the leads to
+  -- look at, or null for all.
   recount := $q$
     WITH r AS MATERIALIZED (
       SELECT a.lead_id, lead_scoring.score_activities(%2$s, a.activity_type, a.occurred_at, a.properties) AS engagement
         FROM (%1$s) a
-       WHERE %12$s AND a.lead_id IS NOT NULL AND (%11$s IS NULL OR a.lead_id = ANY (%11$s))
+       WHERE %4$s AND a.lead_id IS NOT NULL AND (%11$s IS NULL OR a.lead_id = ANY (%11$s))
          AND lead_scoring.counted_anew(%2$s, %3$s, a.activity_type::text, a.properties)
        GROUP BY a.lead_id),
     f AS MATERIALIZED (
@@ -364,14 +364,15 @@ BEGIN
             || format(recompute, sources, definition_sql, previous_sql, 'NULL::bigint[]', basis, previous_fit_bases);
   ELSE
     EXECUTE 'CREATE TEMP TABLE lead_scoring_rescore ON COMMIT DROP AS '
-            || format(recount, sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint,
+            || format(recount, sources, definition_sql, previous_sql,
+                      format('a.activity_type = ANY (%L::text[])', types), same_fit, bring_all, basis, fingerprint,
                       same_engagement,
                       CASE WHEN bring_all OR lead_scoring.drops_counted(previous, definition)
                            THEN 'lead_scoring.lead_scores s LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)'
                            ELSE '(SELECT r.lead_id FROM r UNION SELECT f.lead_id FROM f) k
                                  JOIN lead_scoring.lead_scores s USING (lead_id)
                                  LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)' END,
-                      'NULL::bigint[]', format('a.activity_type = ANY (%L::text[])', types));
+                      'NULL::bigint[]');
   END IF;
   -- for plpgsql_check, which cannot see a table created here (a constant at run time)
   PERFORM 'PRAGMA:TABLE: lead_scoring_rescore (lead_id bigint, seen xid, fit_tests bigint[], fit_basis bigint, engagement lead_scoring.engagement_state, before double precision, handed_off boolean, differs boolean)';
@@ -408,11 +409,11 @@ BEGIN
       ELSE
         -- from their rows, and their activities of the recounted types
         EXECUTE 'INSERT INTO lead_scoring_rescore '
-                || format(recount, sources, definition_sql, previous_sql, types, same_fit, bring_all, basis, fingerprint,
-                          same_engagement,
+                || format(recount, sources, definition_sql, previous_sql,
+                          format('(a.activity_type = ANY (%L::text[])) IS TRUE', types), same_fit, bring_all, basis,
+                          fingerprint, same_engagement,
                           'unnest($1) k(lead_id) JOIN lead_scoring.lead_scores s USING (lead_id)
-                           LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)', '$1',
-                          format('(a.activity_type = ANY (%L::text[])) IS TRUE', types))
+                           LEFT JOIN r USING (lead_id) LEFT JOIN f USING (lead_id)', '$1')
           USING changed;
       END IF;
     END IF;
