@@ -199,6 +199,7 @@ extern char *tracked_table_problem(Oid relid, const char *const columns[TRACKED_
 extern ArrayType *type_list(text *setting_value);
 
 /* session.c */
+extern bool dump_loading(void);
 extern bool importing_history(void);
 extern bool live_bursts_wanted(void);
 

@@ -18,8 +18,10 @@
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "parser/parse_func.h"
+#include "parser/parse_relation.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
@@ -47,6 +49,39 @@ static int	nkept_plans = 0;
 static bool kept_plans_stale = false;
 static bool relcache_callback_registered = false;
 
+/* A tracked table, as tracked_tables records it. */
+typedef struct TrackedTable
+{
+	Oid			relid;
+	char	   *columns[TRACKED_COLUMNS];	/* lead, type, time, properties ('' if none) */
+} TrackedTable;
+
+/*
+ * The settings and tracked tables, kept from one insert to the next: read
+ * again when a merge finds live_settings_version at another version, or when
+ * a tracked table changed (whether it may be read is decided when they are
+ * read).  On 1.3's SQL, which has no live_settings_version, they are read for
+ * every insert.
+ */
+typedef struct LiveSettings
+{
+	bool		valid;
+	bool		versioned;		/* read with a version of live_settings_version */
+	ItemPointerData ctid;		/* that version */
+	TransactionId xmin;
+	char	   *activity_sources;	/* activity_sources_sql() */
+	ArrayType  *opt_types;		/* the opt-out and opt-in types, or NULL */
+	int			nopt_types;		/* and as C strings */
+	char	  **opt_type_names;
+	int64		burst_max;
+	Interval	burst_window;
+	int			ntracked;
+	TrackedTable *tracked;
+	MemoryContext context;
+} LiveSettings;
+
+static LiveSettings live_settings = {false};
+
 /* Whether the installed SQL is 1.4's (has merge_engagement(a, b, model)): -1 unknown. */
 static int	sql_1_4_known = -1;
 
@@ -61,6 +96,9 @@ note_relation_change(Datum arg, Oid relid)
 	for (KeptPlan *k = kept_plans; k != NULL; k = k->next)
 		if (relid == InvalidOid || k->relid == relid)
 			kept_plans_stale = true;
+	for (int i = 0; i < live_settings.ntracked; i++)
+		if (relid == InvalidOid || live_settings.tracked[i].relid == relid)
+			live_settings.valid = false;
 	/* ALTER EXTENSION UPDATE alters lead_scores: look again */
 	sql_1_4_known = -1;
 }
@@ -119,7 +157,12 @@ kept_plan(const char *sql, Oid relid, int nargs, Oid *argtypes)
 		if (k->relid == relid && strcmp(k->sql, sql) == 0)
 			return k->plan;
 
-	plan = SPI_prepare(sql, nargs, argtypes);
+	/*
+	 * Generic: a custom plan for each insert's values would be planned again
+	 * on every insert, and the values (a few leads, a narrow window) hardly
+	 * change what the best plan is.
+	 */
+	plan = SPI_prepare_cursor(sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL || SPI_keepplan(plan) != 0)
 		elog(ERROR, "could not prepare a statement of score_inserted_activities: %s",
 			 SPI_result_code_string(SPI_result));
@@ -167,24 +210,169 @@ column(HeapTuple row, int n, bool *isnull)
 	return *isnull ? value : datumCopy(value, attr->attbyval, attr->attlen);
 }
 
+
 /*
- * Whether a dump is loading, the tracked tables as one query, the settings
- * (the opt-out and opt-in types as one list, then the burst ones), and
- * whether the table ($1), or the partitioned table it is a partition of ($6),
- * is tracked with these columns ($2 to $5).
- * Only what every installed version of the SQL has, so that new binaries
- * score inserts until ALTER EXTENSION lead_scoring UPDATE is run.
+ * The settings (the opt-out and opt-in types as one list, then the burst
+ * ones), the tracked tables as one query and each of them, and the version
+ * of live_settings_version (%s: on 1.4's SQL; on 1.3's, nulls).
  */
 static const char *const settings_sql =
-"SELECT lead_scoring.loading_dump(), lead_scoring.activity_sources_sql(),"
-"       max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
-"       max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types'),"
-"       max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint,"
-"       max(s.value) FILTER (WHERE s.name = 'burst_window')::interval,"
-"       EXISTS (SELECT FROM lead_scoring.tracked_tables t"
-"                WHERE t.activity_table IN ($1, $6) AND t.lead_column = $2 AND t.type_column = $3"
-"                  AND t.time_column = $4 AND coalesce(t.properties_column, '') = $5)"
-"  FROM lead_scoring.settings s";
+"SELECT %s, lead_scoring.activity_sources_sql(), s.opt_types, s.burst_max, s.burst_window,"
+"       t.tables, t.leads, t.types, t.times, t.properties"
+"  FROM (SELECT max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
+"               max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types') AS opt_types,"
+"               max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint AS burst_max,"
+"               max(s.value) FILTER (WHERE s.name = 'burst_window')::interval AS burst_window"
+"          FROM lead_scoring.settings s) s,"
+"       (SELECT array_agg(t.activity_table::oid) AS tables, array_agg(t.lead_column::text) AS leads,"
+"               array_agg(t.type_column::text) AS types, array_agg(t.time_column::text) AS times,"
+"               array_agg(coalesce(t.properties_column::text, '')) AS properties"
+"          FROM lead_scoring.tracked_tables t) t%s";
+
+/* The elements of text array column n of the row just read, as C strings. */
+static char **
+text_array_column(HeapTuple row, int n, int expected)
+{
+	bool		isnull;
+	Datum		value = SPI_getbinval(row, SPI_tuptable->tupdesc, n, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	char	  **result;
+
+	if (isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	if (nelems != expected)
+		elog(ERROR, "score_inserted_activities read %d tracked columns for %d tracked tables",
+			 nelems, expected);
+	result = palloc(sizeof(char *) * nelems);
+	for (int i = 0; i < nelems; i++)
+		result[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+	return result;
+}
+
+/*
+ * Read the settings and tracked tables, as this statement's snapshot sees
+ * them; whether that is another version than the one kept.
+ */
+static bool
+reload_live_settings(void)
+{
+	bool		versioned = have_sql_1_4();
+	HeapTuple	row;
+	bool		isnull;
+	Datum		value;
+	MemoryContext old;
+	int			ret;
+
+	ret = SPI_execute_plan(kept_plan(psprintf(settings_sql,
+											  versioned ? "v.ctid, v.xmin" : "NULL::tid, NULL::xid",
+											  versioned ? ", lead_scoring.live_settings_version v" : ""),
+									 InvalidOid, 0, NULL),
+						   NULL, NULL, false, 0);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the settings for score_inserted_activities: %s",
+			 SPI_result_code_string(ret));
+	row = SPI_tuptable->vals[0];
+	if (versioned && live_settings.valid && live_settings.versioned)
+	{
+		ItemPointer ctid = (ItemPointer) DatumGetPointer(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+
+		if (ItemPointerEquals(ctid, &live_settings.ctid) && TransactionIdEquals(xmin, live_settings.xmin))
+			return false;
+	}
+
+	live_settings.valid = false;
+	if (live_settings.context == NULL)
+		live_settings.context = AllocSetContextCreate(TopMemoryContext, "lead_scoring live settings",
+													  ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(live_settings.context);
+	old = MemoryContextSwitchTo(live_settings.context);
+
+	live_settings.versioned = versioned;
+	if (versioned)
+	{
+		ItemPointerCopy((ItemPointer) DatumGetPointer(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull)),
+						&live_settings.ctid);
+		live_settings.xmin = DatumGetTransactionId(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull);
+	if (isnull)
+		elog(ERROR, "score_inserted_activities found no query of the tracked tables");
+	live_settings.activity_sources = TextDatumGetCString(value);
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 4, &isnull);
+	live_settings.opt_types = isnull ? NULL : type_list(DatumGetTextPP(value));
+	live_settings.nopt_types = 0;
+	if (live_settings.opt_types != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+
+		deconstruct_array(live_settings.opt_types, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &live_settings.nopt_types);
+		live_settings.opt_type_names = palloc(sizeof(char *) * Max(live_settings.nopt_types, 1));
+		for (int i = 0; i < live_settings.nopt_types; i++)
+			live_settings.opt_type_names[i] = nulls[i] ? pstrdup("") : TextDatumGetCString(elems[i]);
+	}
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 5, &isnull);
+	if (isnull)
+		elog(ERROR, "score_inserted_activities found no burst_max_activities setting");
+	live_settings.burst_max = DatumGetInt64(value);
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 6, &isnull);
+	if (isnull)
+		elog(ERROR, "score_inserted_activities found no burst_window setting");
+	live_settings.burst_window = *DatumGetIntervalP(value);
+
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 7, &isnull);
+	live_settings.ntracked = 0;
+	live_settings.tracked = NULL;
+	if (!isnull)
+	{
+		Datum	   *relids;
+		bool	   *nulls;
+		int			n;
+		char	  **columns[TRACKED_COLUMNS];
+
+		deconstruct_array(DatumGetArrayTypeP(value), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+						  &relids, &nulls, &n);
+		for (int c = 0; c < TRACKED_COLUMNS; c++)
+			columns[c] = text_array_column(row, 8 + c, n);
+		live_settings.tracked = palloc(sizeof(TrackedTable) * n);
+		for (int i = 0; i < n; i++)
+		{
+			live_settings.tracked[i].relid = DatumGetObjectId(relids[i]);
+			for (int c = 0; c < TRACKED_COLUMNS; c++)
+				live_settings.tracked[i].columns[c] = columns[c][i];
+		}
+		live_settings.ntracked = n;
+	}
+	MemoryContextSwitchTo(old);
+	live_settings.valid = true;
+	return true;
+}
+
+/* Whether the table (or the table it is a partition of) is tracked with these columns. */
+static bool
+tracked_with(Oid relid, Oid root, char **columns)
+{
+	for (int i = 0; i < live_settings.ntracked; i++)
+	{
+		TrackedTable *t = &live_settings.tracked[i];
+		int			c;
+
+		if (t->relid != relid && t->relid != root)
+			continue;
+		for (c = 0; c < TRACKED_COLUMNS; c++)
+			if (strcmp(t->columns[c], columns[c]) != 0)
+				break;
+		if (c == TRACKED_COLUMNS)
+			return true;
+	}
+	return false;
+}
 
 /*
  * The table at the top of a partition's tree, or the table itself: a tracked
@@ -199,57 +387,222 @@ partition_root(Relation rel)
 }
 
 /*
+ * The active model, as the last merge found it: the version of its row (a
+ * row version's ctid and xmin never name another) and its definition.  A
+ * merge passes the definition as a value, so that it is not read from TOAST
+ * and decompressed by every function that takes it, and joins the row to
+ * check that it is still the version its snapshot sees.
+ */
+typedef struct ActiveModel
+{
+	bool		exists;			/* whether there was an active model */
+	ItemPointerData ctid;
+	TransactionId xmin;
+	Jsonb	   *definition;		/* in TopMemoryContext */
+} ActiveModel;
+
+static ActiveModel active_model = {false};
+static bool active_model_read = false;
+
+/*
+ * Read the active model, as this statement's snapshot sees it; whether that
+ * is another version than the one kept.
+ */
+static bool
+reload_active_model(void)
+{
+	int			ret;
+	bool		isnull;
+	ItemPointer ctid;
+	TransactionId xmin;
+
+	ret = SPI_execute_plan(kept_plan("SELECT m.ctid, m.xmin, m.definition FROM lead_scoring.models m"
+									 " WHERE m.is_active",
+									 InvalidOid, 0, NULL),
+						   NULL, NULL, false, 0);
+	if (ret != SPI_OK_SELECT || SPI_processed > 1)
+		elog(ERROR, "could not read the active model for score_inserted_activities: %s",
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+	{
+		bool		changed = active_model.exists;
+
+		active_model.exists = false;
+		return changed;
+	}
+	ctid = (ItemPointer) DatumGetPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (active_model.exists && ItemPointerEquals(ctid, &active_model.ctid) &&
+		TransactionIdEquals(xmin, active_model.xmin))
+		return false;
+
+	if (active_model.definition != NULL)
+		pfree(active_model.definition);
+	active_model.definition = NULL;
+	active_model.exists = false;
+	{
+		Datum		definition = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		if (!isnull)
+			active_model.definition = (Jsonb *) PG_DETOAST_DATUM_COPY(definition);
+		MemoryContextSwitchTo(old);
+	}
+	ItemPointerCopy(ctid, &active_model.ctid);
+	active_model.xmin = xmin;
+	active_model.exists = true;
+	return true;
+}
+
+/*
  * Merge the new rows into lead_scores, in lead order (so that concurrent
  * inserts lock leads in one order; a stored state with an older fingerprint
- * the model accepts is brought to the model's), and return the leads merged,
- * those of them hand_off must look at (handoff_due, from the merged row: on
- * 1.3's SQL, all), each lead's latest opt activity ($1: the opt-out and
- * opt-in types) and the time range.
+ * the model accepts is brought to the model's), returning each lead merged
+ * and whether hand_off must look at it (handoff_due, from the merged row: on
+ * 1.3's SQL, always).  The model is $2, the version of its row $3 and $4, the
+ * version of live_settings_version $5 and $6: no row is merged if either is
+ * not the one this snapshot sees.
  * A lead handed off whose score has since faded below sales-ready by time
- * alone (lead_score sees the row as it was before this statement) is marked
- * not handed off, so that hand_off hands it off again if these rows lift it.
+ * alone (the score of the row as it was before this statement) is marked not
+ * handed off, so that hand_off hands it off again if these rows lift it.
  */
 static char *
-merge_sql(char **columns)
+upsert_sql(char **columns)
 {
 	const char *lead = quote_identifier(columns[0]);
 	const char *type = quote_identifier(columns[1]);
 	const char *at = quote_identifier(columns[2]);
 	const char *properties = columns[3][0] == '\0' ? "NULL::jsonb" :
 		psprintf("n.%s::jsonb", quote_identifier(columns[3]));
+	bool		sql_1_4 = have_sql_1_4();
 
 	return psprintf(
-					"WITH merged AS ("
-					"  INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)"
-					"  SELECT n.%1$s, lead_scoring.score_activities(m.definition, n.%2$s::text, n.%3$s, %4$s)"
-					"    FROM new_activities n, lead_scoring.models m"
-					"   WHERE m.is_active AND n.%1$s IS NOT NULL"
-					"   GROUP BY n.%1$s"
-					"   ORDER BY n.%1$s"
-					"  ON CONFLICT (lead_id) DO UPDATE"
-					"     SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement%5$s),"
-					"         scored_at = now(),"
-					"         handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready"
-					"  RETURNING s.lead_id, %6$s AS due)"
-					" SELECT (SELECT array_agg(merged.lead_id) FROM merged),"
-					"        (SELECT array_agg(merged.lead_id) FILTER (WHERE merged.due) FROM merged),"
-					"        (SELECT jsonb_object_agg(o.lead_id, o.activity_type) FROM ("
-					"           SELECT DISTINCT ON (n.%1$s) n.%1$s::bigint AS lead_id, n.%2$s::text AS activity_type"
-					"             FROM new_activities n"
-					"            WHERE n.%2$s = ANY ($1)"
-					"            ORDER BY n.%1$s, n.%3$s DESC) o),"
-					"        t.first_at, t.last_at"
-					"   FROM (SELECT min(n.%3$s) AS first_at, max(n.%3$s) AS last_at FROM new_activities n) t",
+					"INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)"
+					" SELECT n.%1$s, lead_scoring.score_activities($2, n.%2$s::text, n.%3$s, %4$s)"
+					"   FROM new_activities n, lead_scoring.models m"
+					"  WHERE m.ctid = $3 AND m.xmin = $4 AND m.is_active AND n.%1$s IS NOT NULL%8$s"
+					"  GROUP BY n.%1$s"
+					"  ORDER BY n.%1$s"
+					" ON CONFLICT (lead_id) DO UPDATE"
+					"    SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement%5$s),"
+					"        scored_at = now(),"
+					"        handed_off = s.handed_off AND %6$s"
+					" RETURNING s.lead_id, %7$s AS due",
 					lead, type, at, properties,
-					have_sql_1_4() ?
-					", (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active)" : "",
-					have_sql_1_4() ?
+					sql_1_4 ? ", $2" : "",
+					sql_1_4 ?
+					"coalesce(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now())"
+					" >= (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t), false)" :
+					"(lead_scoring.lead_score(s.lead_id, now())).sales_ready",
+					sql_1_4 ?
 					"lead_scoring.handoff_due(s.handed_off,"
-					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,"
-					"  (SELECT a.definition FROM lead_scoring.models a WHERE a.is_active), now()),"
+					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now()),"
 					" (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),"
 					" s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x"
-					"                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true");
+					"                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
+					sql_1_4 ?
+					" AND EXISTS (SELECT FROM lead_scoring.live_settings_version v WHERE v.ctid = $5 AND v.xmin = $6)" :
+					"");
+}
+
+/* Each lead's latest new opt activity ($1: the opt-out and opt-in types), as jsonb. */
+static char *
+latest_opt_sql(char **columns)
+{
+	const char *lead = quote_identifier(columns[0]);
+	const char *type = quote_identifier(columns[1]);
+	const char *at = quote_identifier(columns[2]);
+
+	return psprintf(
+					"SELECT jsonb_object_agg(o.lead_id, o.activity_type) FROM ("
+					"  SELECT DISTINCT ON (n.%1$s) n.%1$s::bigint AS lead_id, n.%2$s::text AS activity_type"
+					"    FROM new_activities n"
+					"   WHERE n.%2$s = ANY ($1)"
+					"   ORDER BY n.%1$s, n.%3$s DESC) o",
+					lead, type, at);
+}
+
+/*
+ * For many rows, all in one statement: the merge (upsert_sql), then the leads
+ * merged, those due, each lead's latest opt activity and the time range.
+ */
+static char *
+merge_sql(char **columns)
+{
+	const char *at = quote_identifier(columns[2]);
+
+	return psprintf(
+					"WITH merged AS (%s)"
+					" SELECT (SELECT array_agg(merged.lead_id) FROM merged),"
+					"        (SELECT array_agg(merged.lead_id) FILTER (WHERE merged.due) FROM merged),"
+					"        (%s),"
+					"        t.first_at, t.last_at"
+					"   FROM (SELECT min(n.%s) AS first_at, max(n.%s) AS last_at FROM new_activities n) t",
+					upsert_sql(columns), latest_opt_sql(columns), at, at);
+}
+
+/*
+ * What a few new rows hold, read here rather than by a query (whose start
+ * would cost more than reading them): whether any is of an opt type, and
+ * their first and last time (*any_time false if none has one).
+ */
+static void
+scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
+			  TimestampTz *first_at, TimestampTz *last_at)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	type_att = attnameAttNum(rel, trigdata->tg_trigger->tgargs[1], false);
+	AttrNumber	time_att = attnameAttNum(rel, trigdata->tg_trigger->tgargs[2], false);
+	bool		blank_padded;
+	TupleTableSlot *slot;
+	Tuplestorestate *rows = trigdata->tg_newtable;
+	int			reader;
+	int			previous = 0;
+
+	if (type_att <= 0 || time_att <= 0)
+		elog(ERROR, "score_inserted_activities found no column %s or %s",
+			 trigdata->tg_trigger->tgargs[1], trigdata->tg_trigger->tgargs[2]);
+	blank_padded = TupleDescAttr(desc, type_att - 1)->atttypid == BPCHAROID;
+	*any_opt = false;
+	*any_time = false;
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	reader = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(rows, reader);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, time_att, &isnull);
+
+		if (!isnull)
+		{
+			TimestampTz at = DatumGetTimestampTz(value);
+
+			if (!*any_time || at < *first_at)
+				*first_at = at;
+			if (!*any_time || at > *last_at)
+				*last_at = at;
+			*any_time = true;
+		}
+		value = slot_getattr(slot, type_att, &isnull);
+		if (!isnull && !*any_opt && live_settings.nopt_types > 0)
+		{
+			text	   *type = DatumGetTextPP(value);
+			const char *bytes = VARDATA_ANY(type);
+			int			len = VARSIZE_ANY_EXHDR(type);
+
+			/* as type::text sees it: bpchar without its trailing blanks */
+			while (blank_padded && len > 0 && bytes[len - 1] == ' ')
+				len--;
+			for (int i = 0; i < live_settings.nopt_types; i++)
+				if ((int) strlen(live_settings.opt_type_names[i]) == len &&
+					memcmp(live_settings.opt_type_names[i], bytes, len) == 0)
+					*any_opt = true;
+		}
+	}
+	tuplestore_select_read_pointer(rows, previous);
+	ExecDropSingleTupleTableSlot(slot);
 }
 
 /*
@@ -295,6 +648,41 @@ moved_by(TimestampTz at, const Interval *span, int direction)
 	return IS_VALID_TIMESTAMP(result) ? result : beyond;
 }
 
+/* The leads of column n of the rows just returned, as bigint[] (null if none). */
+static Datum
+returned_leads(int n, bool only_due, bool *isnull)
+{
+	Datum	   *leads = palloc(sizeof(Datum) * Max(SPI_processed, 1));
+	int			count = 0;
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		null;
+		Datum		lead = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, n, &null);
+		bool		due_null;
+		Datum		due = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &due_null);
+
+		if (!null && (!only_due || (!due_null && DatumGetBool(due))))
+			leads[count++] = lead;
+	}
+	*isnull = count == 0;
+	return count == 0 ? (Datum) 0 :
+		PointerGetDatum(construct_array(leads, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* The merge of a few rows, on its kept plan: the leads merged, and those due. */
+static void
+merge_few(const char *sql, Oid relid, Oid *types, Datum *values, const char *nulls,
+		  Datum *lead_ids, bool *lead_ids_null, Datum *due_ids, bool *due_ids_null)
+{
+	int			ret = SPI_execute_plan(kept_plan(sql, relid, 6, types), values, nulls, false, 0);
+
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "the merge of score_inserted_activities failed: %s", SPI_result_code_string(ret));
+	*lead_ids = returned_leads(1, false, lead_ids_null);
+	*due_ids = returned_leads(1, true, due_ids_null);
+}
+
 /* The trigger: merge, opt-outs, bursts and handoffs for the inserted rows. */
 PG_FUNCTION_INFO_V1(lead_scoring_score_inserted_activities);
 Datum
@@ -307,16 +695,6 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	HeapTuple	row;
 	char	   *problem;
 	int			sqlstate;
-	bool		tracked_null;
-	bool		loading_null;
-	bool		sources_null;
-	char	   *activity_sources;
-	Datum		opt_types;
-	bool		opt_types_null;
-	Datum		burst_max;
-	bool		burst_max_null;
-	Datum		burst_window;
-	bool		burst_window_null;
 	Datum		lead_ids;
 	bool		lead_ids_null;
 	Datum		due_ids;
@@ -375,54 +753,106 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	if (model_change_pending())
 		(void) select_one_row("SELECT lead_scoring.apply_model_changes()", InvalidOid, true,
 							  0, NULL, NULL, NULL);
+	/*
+	 * Merge with the settings and the model kept from the last insert.
+	 * Nothing merged may mean that either is no longer the version this
+	 * snapshot sees: then read them again, and merge again, until what was
+	 * read is what was merged with.
+	 */
 	{
-		Oid			types[6] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, OIDOID};
-		Datum		values[6];
+		char	   *sql = small ? upsert_sql(trigger->tgargs) : merge_sql(trigger->tgargs);
+		Oid			types[6] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID};
+		Oid			root = partition_root(trigdata->tg_relation);
+		int			tries = 0;
 
-		values[0] = ObjectIdGetDatum(relid);
-		for (int i = 0; i < TRACKED_COLUMNS; i++)
-			values[i + 1] = DirectFunctionCall1(namein, CStringGetDatum(trigger->tgargs[i]));
-		values[5] = ObjectIdGetDatum(partition_root(trigdata->tg_relation));
-		row = select_one_row(settings_sql, InvalidOid, true, 6, types, values, NULL);
-	}
-	if (!DatumGetBool(column(row, 6, &tracked_null)) || tracked_null)
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("score_inserted_activities() fires only on tables tracked with lead_scoring.track(), not on %s",
-						RelationGetRelationName(trigdata->tg_relation))));
-	if (DatumGetBool(column(row, 1, &loading_null)) && !loading_null)
-	{
-		/* restoring a dump: data as dumped; rescore() follows */
-		SPI_finish();
-		return PointerGetDatum(NULL);
-	}
-	activity_sources = TextDatumGetCString(column(row, 2, &sources_null));
-	opt_types = column(row, 3, &opt_types_null);
-	if (!opt_types_null)
-		opt_types = PointerGetDatum(type_list(DatumGetTextPP(opt_types)));
-	burst_max = column(row, 4, &burst_max_null);
-	burst_window = column(row, 5, &burst_window_null);
-	if (sources_null || burst_max_null || burst_window_null)
-		elog(ERROR, "score_inserted_activities found no tracked tables or burst settings");
+		if (!live_settings.valid || !live_settings.versioned)
+			(void) reload_live_settings();
+		if (!active_model_read)
+		{
+			(void) reload_active_model();
+			active_model_read = true;
+		}
+		for (;;)
+		{
+			Datum		values[6] = {PointerGetDatum(live_settings.opt_types),
+				PointerGetDatum(active_model.definition),
+				PointerGetDatum(&active_model.ctid),
+				TransactionIdGetDatum(active_model.xmin),
+				PointerGetDatum(&live_settings.ctid),
+			TransactionIdGetDatum(live_settings.xmin)};
+			char		nulls[6] = {live_settings.opt_types != NULL ? ' ' : 'n',
+				active_model.exists && active_model.definition != NULL ? ' ' : 'n',
+				active_model.exists ? ' ' : 'n',
+				active_model.exists ? ' ' : 'n',
+				live_settings.versioned ? ' ' : 'n',
+			live_settings.versioned ? ' ' : 'n'};
+			bool		changed;
 
-	{
-		Oid			types[1] = {TEXTARRAYOID};
-		Datum		values[1] = {opt_types};
-		char		nulls[1] = {opt_types_null ? 'n' : ' '};
-
-		row = select_one_row(merge_sql(trigger->tgargs), relid, small, 1, types, values, nulls);
+			if (!tracked_with(relid, root, trigger->tgargs))
+				ereport(ERROR,
+						(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+						 errmsg("score_inserted_activities() fires only on tables tracked with lead_scoring.track(), not on %s",
+								RelationGetRelationName(trigdata->tg_relation))));
+			if (dump_loading())
+			{
+				/* restoring a dump: data as dumped; rescore() follows */
+				SPI_finish();
+				return PointerGetDatum(NULL);
+			}
+			if (small)
+				merge_few(sql, relid, types, values, nulls, &lead_ids, &lead_ids_null, &due_ids, &due_ids_null);
+			else
+			{
+				row = select_one_row(sql, relid, false, 6, types, values, nulls);
+				lead_ids = column(row, 1, &lead_ids_null);
+				due_ids = column(row, 2, &due_ids_null);
+				latest_opt = column(row, 3, &latest_opt_null);
+				first_at = column(row, 4, &first_at_null);
+				last_at = column(row, 5, &last_at_null);
+			}
+			if (!lead_ids_null)
+				break;
+			changed = reload_active_model();
+			if (live_settings.versioned)
+				changed = reload_live_settings() || changed;
+			if (!changed)
+				break;
+			if (++tries >= 10)
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not score the rows inserted into %s: the active model or the settings changed %d times while they were merged",
+								RelationGetRelationName(trigdata->tg_relation), tries),
+						 errhint("Insert them again.")));
+		}
 	}
-	lead_ids = column(row, 1, &lead_ids_null);
 	if (lead_ids_null)
 	{
 		/* no active model, or no row with a lead */
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
-	due_ids = column(row, 2, &due_ids_null);
-	latest_opt = column(row, 3, &latest_opt_null);
-	first_at = column(row, 4, &first_at_null);
-	last_at = column(row, 5, &last_at_null);
+	if (small)
+	{
+		/* what the statement of many rows returns with its merge */
+		bool		any_opt;
+		bool		any_time;
+		TimestampTz first = 0;
+		TimestampTz last = 0;
+
+		scan_new_rows(trigdata, &any_opt, &any_time, &first, &last);
+		latest_opt_null = true;
+		if (any_opt)
+		{
+			Oid			types[1] = {TEXTARRAYOID};
+			Datum		values[1] = {PointerGetDatum(live_settings.opt_types)};
+
+			row = select_one_row(latest_opt_sql(trigger->tgargs), relid, true, 1, types, values, NULL);
+			latest_opt = column(row, 1, &latest_opt_null);
+		}
+		first_at_null = last_at_null = !any_time;
+		first_at = TimestampTzGetDatum(first);
+		last_at = TimestampTzGetDatum(last);
+	}
 
 	if (!latest_opt_null)
 	{
@@ -439,13 +869,14 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	 */
 	if (!first_at_null && !last_at_null && live_bursts_wanted())
 	{
-		Interval   *window = DatumGetIntervalP(burst_window);
+		Interval   *window = &live_settings.burst_window;
 		TimestampTz from = moved_by(DatumGetTimestampTz(first_at), window, -1);
 		TimestampTz to = moved_by(DatumGetTimestampTz(last_at), window, 1);
 		Oid			types[4] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
-		Datum		values[4] = {lead_ids, TimestampTzGetDatum(from), TimestampTzGetDatum(to), burst_max};
+		Datum		values[4] = {lead_ids, TimestampTzGetDatum(from), TimestampTzGetDatum(to),
+		Int64GetDatum(live_settings.burst_max)};
 
-		row = select_one_row(burst_candidates_sql(activity_sources), InvalidOid, small,
+		row = select_one_row(burst_candidates_sql(live_settings.activity_sources), InvalidOid, small,
 							 4, types, values, NULL);
 		candidates = column(row, 1, &candidates_null);
 		if (!candidates_null)

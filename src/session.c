@@ -31,12 +31,19 @@ lead_scoring_acting_role(PG_FUNCTION_ARGS)
 										CStringGetDatum(GetUserNameFromId(GetOuterUserId(), false))));
 }
 
-/* loading_dump(): whether a superuser's session is restoring a dump. */
+/* Whether a superuser's session is restoring a dump. */
+bool
+dump_loading(void)
+{
+	return !check_function_bodies && superuser_arg(GetOuterUserId());
+}
+
+/* loading_dump(): dump_loading() for SQL. */
 PG_FUNCTION_INFO_V1(lead_scoring_loading_dump);
 Datum
 lead_scoring_loading_dump(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_BOOL(!check_function_bodies && superuser_arg(GetOuterUserId()));
+	PG_RETURN_BOOL(dump_loading());
 }
 
 /*

@@ -26,6 +26,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.hand_off_after_threshold_change(),
   lead_scoring.check_setting(),
   lead_scoring.update_setting(),
+  lead_scoring.note_live_settings_change(),
   lead_scoring.check_bogus_pattern()
 FROM PUBLIC;
 
