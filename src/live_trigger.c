@@ -75,6 +75,8 @@ typedef struct LiveSettings
 	char	  **opt_type_names;
 	int64		burst_max;
 	Interval	burst_window;
+	bool		sales_ready_from_null;	/* the lowest sales-ready total */
+	double		sales_ready_from;
 	int			ntracked;
 	TrackedTable *tracked;
 	MemoryContext context;
@@ -213,12 +215,13 @@ column(HeapTuple row, int n, bool *isnull)
 
 /*
  * The settings (the opt-out and opt-in types as one list, then the burst
- * ones), the tracked tables as one query and each of them, and the version
- * of live_settings_version (%s: on 1.4's SQL; on 1.3's, nulls).
+ * ones), the tracked tables as one query and each of them, the lowest
+ * sales-ready total, and the version of live_settings_version (on 1.4's SQL;
+ * on 1.3's, nulls).
  */
 static const char *const settings_sql =
 "SELECT %s, lead_scoring.activity_sources_sql(), s.opt_types, s.burst_max, s.burst_window,"
-"       t.tables, t.leads, t.types, t.times, t.properties"
+"       t.tables, t.leads, t.types, t.times, t.properties, %s"
 "  FROM (SELECT max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
 "               max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types') AS opt_types,"
 "               max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint AS burst_max,"
@@ -269,6 +272,8 @@ reload_live_settings(void)
 
 	ret = SPI_execute_plan(kept_plan(psprintf(settings_sql,
 											  versioned ? "v.ctid, v.xmin" : "NULL::tid, NULL::xid",
+											  versioned ? "(SELECT g.sales_ready_from FROM lead_scoring.grade_thresholds g)" :
+											  "NULL::float8",
 											  versioned ? ", lead_scoring.live_settings_version v" : ""),
 									 InvalidOid, 0, NULL),
 						   NULL, NULL, false, 0);
@@ -325,6 +330,10 @@ reload_live_settings(void)
 	if (isnull)
 		elog(ERROR, "score_inserted_activities found no burst_window setting");
 	live_settings.burst_window = *DatumGetIntervalP(value);
+
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 12, &isnull);
+	live_settings.sales_ready_from_null = isnull;
+	live_settings.sales_ready_from = isnull ? 0 : DatumGetFloat8(value);
 
 	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 7, &isnull);
 	live_settings.ntracked = 0;
@@ -458,16 +467,18 @@ reload_active_model(void)
  * Merge the new rows into lead_scores, in lead order (so that concurrent
  * inserts lock leads in one order; a stored state with an older fingerprint
  * the model accepts is brought to the model's), returning each lead merged
- * and whether hand_off must look at it (handoff_due, from the merged row: on
- * 1.3's SQL, always).  The model is $2, the version of its row $3 and $4, the
- * version of live_settings_version $5 and $6: no row is merged if either is
- * not the one this snapshot sees.
+ * and whether hand_off must look at it (handoff_due, from the merged row and
+ * the lowest sales-ready total $7: on 1.3's SQL, always); with burst_sources
+ * (the tracked tables as one query), also whether the lead has more than $10
+ * activities from $8 to $9, and so may have a burst there.  The model is $2,
+ * the version of its row $3 and $4, the version of live_settings_version $5
+ * and $6: no row is merged if either is not the one this snapshot sees.
  * A lead handed off whose score has since faded below sales-ready by time
  * alone (the score of the row as it was before this statement) is marked not
  * handed off, so that hand_off hands it off again if these rows lift it.
  */
 static char *
-upsert_sql(char **columns)
+upsert_sql(char **columns, const char *burst_sources)
 {
 	const char *lead = quote_identifier(columns[0]);
 	const char *type = quote_identifier(columns[1]);
@@ -487,22 +498,25 @@ upsert_sql(char **columns)
 					"    SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement%5$s),"
 					"        scored_at = now(),"
 					"        handed_off = s.handed_off AND %6$s"
-					" RETURNING s.lead_id, %7$s AS due",
+					" RETURNING s.lead_id, %7$s AS due%9$s",
 					lead, type, at, properties,
 					sql_1_4 ? ", $2" : "",
 					sql_1_4 ?
 					"coalesce(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now())"
-					" >= (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t), false)" :
+					" >= $7, false)" :
 					"(lead_scoring.lead_score(s.lead_id, now())).sales_ready",
 					sql_1_4 ?
 					"lead_scoring.handoff_due(s.handed_off,"
-					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now()),"
-					" (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),"
-					" s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x"
-					"                           WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
+					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now()), $7,"
+					" EXISTS (SELECT FROM lead_scoring.suppressions x"
+					"          WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
 					sql_1_4 ?
 					" AND EXISTS (SELECT FROM lead_scoring.live_settings_version v WHERE v.ctid = $5 AND v.xmin = $6)" :
-					"");
+					"",
+					burst_sources == NULL ? "" :
+					psprintf(", (SELECT count(*) FROM (%s) a"
+							 "     WHERE a.lead_id = s.lead_id AND a.occurred_at >= $8 AND a.occurred_at <= $9) > $10",
+							 burst_sources));
 }
 
 /* Each lead's latest new opt activity ($1: the opt-out and opt-in types), as jsonb. */
@@ -538,7 +552,7 @@ merge_sql(char **columns)
 					"        (%s),"
 					"        t.first_at, t.last_at"
 					"   FROM (SELECT min(n.%s) AS first_at, max(n.%s) AS last_at FROM new_activities n) t",
-					upsert_sql(columns), latest_opt_sql(columns), at, at);
+					upsert_sql(columns, NULL), latest_opt_sql(columns), at, at);
 }
 
 /*
@@ -648,9 +662,13 @@ moved_by(TimestampTz at, const Interval *span, int direction)
 	return IS_VALID_TIMESTAMP(result) ? result : beyond;
 }
 
-/* The leads of column n of the rows just returned, as bigint[] (null if none). */
+/*
+ * The leads (column 1) of the rows just returned, as bigint[], all of them
+ * or (if 'flag' is not 0) those whose boolean column 'flag' is true; null if
+ * none.
+ */
 static Datum
-returned_leads(int n, bool only_due, bool *isnull)
+returned_leads(int flag, bool *isnull)
 {
 	Datum	   *leads = palloc(sizeof(Datum) * Max(SPI_processed, 1));
 	int			count = 0;
@@ -658,11 +676,12 @@ returned_leads(int n, bool only_due, bool *isnull)
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool		null;
-		Datum		lead = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, n, &null);
-		bool		due_null;
-		Datum		due = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &due_null);
+		Datum		lead = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &null);
+		bool		flag_null = false;
+		Datum		flagged = flag == 0 ? BoolGetDatum(true) :
+			SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, flag, &flag_null);
 
-		if (!null && (!only_due || (!due_null && DatumGetBool(due))))
+		if (!null && !flag_null && DatumGetBool(flagged))
 			leads[count++] = lead;
 	}
 	*isnull = count == 0;
@@ -670,17 +689,22 @@ returned_leads(int n, bool only_due, bool *isnull)
 		PointerGetDatum(construct_array(leads, count, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* The merge of a few rows, on its kept plan: the leads merged, and those due. */
+/*
+ * The merge of a few rows, on its kept plan: the leads merged, those due, and
+ * those that may have a burst.
+ */
 static void
 merge_few(const char *sql, Oid relid, Oid *types, Datum *values, const char *nulls,
-		  Datum *lead_ids, bool *lead_ids_null, Datum *due_ids, bool *due_ids_null)
+		  Datum *lead_ids, bool *lead_ids_null, Datum *due_ids, bool *due_ids_null,
+		  Datum *candidates, bool *candidates_null)
 {
-	int			ret = SPI_execute_plan(kept_plan(sql, relid, 6, types), values, nulls, false, 0);
+	int			ret = SPI_execute_plan(kept_plan(sql, relid, 10, types), values, nulls, false, 0);
 
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "the merge of score_inserted_activities failed: %s", SPI_result_code_string(ret));
-	*lead_ids = returned_leads(1, false, lead_ids_null);
-	*due_ids = returned_leads(1, true, due_ids_null);
+	*lead_ids = returned_leads(0, lead_ids_null);
+	*due_ids = returned_leads(2, due_ids_null);
+	*candidates = returned_leads(3, candidates_null);
 }
 
 /* The trigger: merge, opt-outs, bursts and handoffs for the inserted rows. */
@@ -706,8 +730,8 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	bool		first_at_null;
 	Datum		last_at;
 	bool		last_at_null;
-	Datum		candidates;
-	bool		candidates_null;
+	Datum		candidates = (Datum) 0;
+	bool		candidates_null = true;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -759,99 +783,105 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	 * snapshot sees: then read them again, and merge again, until what was
 	 * read is what was merged with.
 	 */
+	if (!live_settings.valid || !live_settings.versioned)
+		(void) reload_live_settings();
+	if (!active_model_read)
 	{
-		char	   *sql = small ? upsert_sql(trigger->tgargs) : merge_sql(trigger->tgargs);
-		Oid			types[6] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID};
-		Oid			root = partition_root(trigdata->tg_relation);
-		int			tries = 0;
-
-		if (!live_settings.valid || !live_settings.versioned)
-			(void) reload_live_settings();
-		if (!active_model_read)
-		{
-			(void) reload_active_model();
-			active_model_read = true;
-		}
-		for (;;)
-		{
-			Datum		values[6] = {PointerGetDatum(live_settings.opt_types),
-				PointerGetDatum(active_model.definition),
-				PointerGetDatum(&active_model.ctid),
-				TransactionIdGetDatum(active_model.xmin),
-				PointerGetDatum(&live_settings.ctid),
-			TransactionIdGetDatum(live_settings.xmin)};
-			char		nulls[6] = {live_settings.opt_types != NULL ? ' ' : 'n',
-				active_model.exists && active_model.definition != NULL ? ' ' : 'n',
-				active_model.exists ? ' ' : 'n',
-				active_model.exists ? ' ' : 'n',
-				live_settings.versioned ? ' ' : 'n',
-			live_settings.versioned ? ' ' : 'n'};
-			bool		changed;
-
-			if (!tracked_with(relid, root, trigger->tgargs))
-				ereport(ERROR,
-						(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-						 errmsg("score_inserted_activities() fires only on tables tracked with lead_scoring.track(), not on %s",
-								RelationGetRelationName(trigdata->tg_relation))));
-			if (dump_loading())
-			{
-				/* restoring a dump: data as dumped; rescore() follows */
-				SPI_finish();
-				return PointerGetDatum(NULL);
-			}
-			if (small)
-				merge_few(sql, relid, types, values, nulls, &lead_ids, &lead_ids_null, &due_ids, &due_ids_null);
-			else
-			{
-				row = select_one_row(sql, relid, false, 6, types, values, nulls);
-				lead_ids = column(row, 1, &lead_ids_null);
-				due_ids = column(row, 2, &due_ids_null);
-				latest_opt = column(row, 3, &latest_opt_null);
-				first_at = column(row, 4, &first_at_null);
-				last_at = column(row, 5, &last_at_null);
-			}
-			if (!lead_ids_null)
-				break;
-			changed = reload_active_model();
-			if (live_settings.versioned)
-				changed = reload_live_settings() || changed;
-			if (!changed)
-				break;
-			if (++tries >= 10)
-				ereport(ERROR,
-						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-						 errmsg("could not score the rows inserted into %s: the active model or the settings changed %d times while they were merged",
-								RelationGetRelationName(trigdata->tg_relation), tries),
-						 errhint("Insert them again.")));
-		}
+		(void) reload_active_model();
+		active_model_read = true;
 	}
-	if (lead_ids_null)
+	for (int tries = 0;; tries++)
 	{
-		/* no active model, or no row with a lead */
-		SPI_finish();
-		return PointerGetDatum(NULL);
-	}
-	if (small)
-	{
-		/* what the statement of many rows returns with its merge */
-		bool		any_opt;
-		bool		any_time;
+		Oid			types[10] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID,
+		FLOAT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+		Datum		values[10];
+		char		nulls[10];
+		bool		any_opt = false;
+		bool		any_time = false;
 		TimestampTz first = 0;
 		TimestampTz last = 0;
 
-		scan_new_rows(trigdata, &any_opt, &any_time, &first, &last);
-		latest_opt_null = true;
-		if (any_opt)
+		if (tries >= 10)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not score the rows inserted into %s: the active model or the settings changed %d times while they were merged",
+							RelationGetRelationName(trigdata->tg_relation), tries),
+					 errhint("Insert them again.")));
+		if (!tracked_with(relid, partition_root(trigdata->tg_relation), trigger->tgargs))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("score_inserted_activities() fires only on tables tracked with lead_scoring.track(), not on %s",
+							RelationGetRelationName(trigdata->tg_relation))));
+		if (dump_loading())
 		{
-			Oid			types[1] = {TEXTARRAYOID};
-			Datum		values[1] = {PointerGetDatum(live_settings.opt_types)};
-
-			row = select_one_row(latest_opt_sql(trigger->tgargs), relid, true, 1, types, values, NULL);
-			latest_opt = column(row, 1, &latest_opt_null);
+			/* restoring a dump: data as dumped; rescore() follows */
+			SPI_finish();
+			return PointerGetDatum(NULL);
 		}
-		first_at_null = last_at_null = !any_time;
-		first_at = TimestampTzGetDatum(first);
-		last_at = TimestampTzGetDatum(last);
+
+		memset(nulls, ' ', sizeof(nulls));
+		values[0] = PointerGetDatum(live_settings.opt_types);
+		nulls[0] = live_settings.opt_types != NULL ? ' ' : 'n';
+		values[1] = PointerGetDatum(active_model.definition);
+		nulls[1] = active_model.exists && active_model.definition != NULL ? ' ' : 'n';
+		values[2] = PointerGetDatum(&active_model.ctid);
+		values[3] = TransactionIdGetDatum(active_model.xmin);
+		nulls[2] = nulls[3] = active_model.exists ? ' ' : 'n';
+		values[4] = PointerGetDatum(&live_settings.ctid);
+		values[5] = TransactionIdGetDatum(live_settings.xmin);
+		nulls[4] = nulls[5] = live_settings.versioned ? ' ' : 'n';
+		values[6] = Float8GetDatum(live_settings.sales_ready_from);
+		nulls[6] = live_settings.sales_ready_from_null ? 'n' : ' ';
+		nulls[7] = nulls[8] = 'n';
+		values[9] = Int64GetDatum(live_settings.burst_max);
+
+		if (small)
+		{
+			/*
+			 * A few rows are read here, and each lead merged says whether it
+			 * may have a burst around them: the statement of many rows
+			 * returns the same with its merge, and looks for bursts next.
+			 */
+			scan_new_rows(trigdata, &any_opt, &any_time, &first, &last);
+			first_at_null = last_at_null = !any_time;
+			first_at = TimestampTzGetDatum(first);
+			last_at = TimestampTzGetDatum(last);
+			if (any_time && live_bursts_wanted())
+			{
+				values[7] = TimestampTzGetDatum(moved_by(first, &live_settings.burst_window, -1));
+				values[8] = TimestampTzGetDatum(moved_by(last, &live_settings.burst_window, 1));
+				nulls[7] = nulls[8] = ' ';
+			}
+			merge_few(upsert_sql(trigger->tgargs, live_settings.activity_sources), relid,
+					  types, values, nulls, &lead_ids, &lead_ids_null, &due_ids, &due_ids_null,
+					  &candidates, &candidates_null);
+		}
+		else
+		{
+			row = select_one_row(merge_sql(trigger->tgargs), relid, false, 10, types, values, nulls);
+			lead_ids = column(row, 1, &lead_ids_null);
+			due_ids = column(row, 2, &due_ids_null);
+			latest_opt = column(row, 3, &latest_opt_null);
+			first_at = column(row, 4, &first_at_null);
+			last_at = column(row, 5, &last_at_null);
+		}
+		if (!lead_ids_null)
+		{
+			if (small && any_opt)
+			{
+				row = select_one_row(latest_opt_sql(trigger->tgargs), relid, true, 1, types, values, nulls);
+				latest_opt = column(row, 1, &latest_opt_null);
+			}
+			else if (small)
+				latest_opt_null = true;
+			break;
+		}
+		if (!(reload_active_model() | (live_settings.versioned && reload_live_settings())))
+		{
+			/* no active model, or no row with a lead */
+			SPI_finish();
+			return PointerGetDatum(NULL);
+		}
 	}
 
 	if (!latest_opt_null)
@@ -867,7 +897,7 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	 * bursts are looked for around the new rows: not if none has a time, nor
 	 * in a history import that did not ask for them
 	 */
-	if (!first_at_null && !last_at_null && live_bursts_wanted())
+	if (!small && !first_at_null && !last_at_null && live_bursts_wanted())
 	{
 		Interval   *window = &live_settings.burst_window;
 		TimestampTz from = moved_by(DatumGetTimestampTz(first_at), window, -1);
@@ -876,21 +906,24 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 		Datum		values[4] = {lead_ids, TimestampTzGetDatum(from), TimestampTzGetDatum(to),
 		Int64GetDatum(live_settings.burst_max)};
 
-		row = select_one_row(burst_candidates_sql(live_settings.activity_sources), InvalidOid, small,
+		row = select_one_row(burst_candidates_sql(live_settings.activity_sources), InvalidOid, false,
 							 4, types, values, NULL);
 		candidates = column(row, 1, &candidates_null);
-		if (!candidates_null)
-		{
-			/* find_activity_bursts widens near_from and near_to by the window itself */
-			Oid			search_types[3] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-			Datum		search_values[3] = {candidates,
-				TIMESTAMP_NOT_FINITE(from) ? TimestampTzGetDatum(from) : first_at,
-			TIMESTAMP_NOT_FINITE(to) ? TimestampTzGetDatum(to) : last_at};
+	}
+	if (!candidates_null)
+	{
+		/* find_activity_bursts widens near_from and near_to by the window itself */
+		Interval   *window = &live_settings.burst_window;
+		TimestampTz from = moved_by(DatumGetTimestampTz(first_at), window, -1);
+		TimestampTz to = moved_by(DatumGetTimestampTz(last_at), window, 1);
+		Oid			search_types[3] = {INT8ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+		Datum		search_values[3] = {candidates,
+			TIMESTAMP_NOT_FINITE(from) ? TimestampTzGetDatum(from) : first_at,
+		TIMESTAMP_NOT_FINITE(to) ? TimestampTzGetDatum(to) : last_at};
 
-			(void) select_one_row("SELECT lead_scoring.find_activity_bursts($1, $2, $3)",
-								  InvalidOid, true, 3, search_types, search_values, NULL);
-			suppressions_changed = true;
-		}
+		(void) select_one_row("SELECT lead_scoring.find_activity_bursts($1, $2, $3)",
+							  InvalidOid, true, 3, search_types, search_values, NULL);
+		suppressions_changed = true;
 	}
 
 	/*

@@ -351,14 +351,14 @@ COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
 -- first, with a cheap plan on lead_scores, and only they are graded through
 -- lead_grades below. Most activities change nothing.
 -- Without a subquery, so that it is inlined into the query that calls it for
--- every lead (the caller reads sales_ready_from once, from grade_thresholds,
--- and computes suppressed only for a lead handed off).
+-- every lead (the caller reads sales_ready_from once, from grade_thresholds;
+-- suppressed is evaluated only for a lead sales-ready at this total).
 CREATE FUNCTION lead_scoring.handoff_due(handed_off boolean, total_score double precision,
                                          sales_ready_from double precision, suppressed boolean)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN handed_off IS DISTINCT FROM coalesce(total_score >= sales_ready_from, false) OR handed_off AND suppressed;
+RETURN handed_off IS DISTINCT FROM (coalesce(total_score >= sales_ready_from, false) AND NOT suppressed);
 COMMENT ON FUNCTION lead_scoring.handoff_due(boolean, double precision, double precision, boolean) IS
-  'Whether hand_off must look at a lead: its handed_off flag differs from its sales-readiness at this total (sales_ready_from: of lead_scoring.grade_thresholds), or it is flagged though suppressed';
+  'Whether hand_off must look at a lead: its handed_off flag differs from whether it is sales-ready at this total (sales_ready_from: of lead_scoring.grade_thresholds) and not suppressed';
 
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
@@ -379,8 +379,8 @@ BEGIN
          AND lead_scoring.handoff_due(s.handed_off,
                lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
                (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),
-               s.handed_off AND EXISTS (SELECT FROM lead_scoring.suppressions x
-                                         WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
+               EXISTS (SELECT FROM lead_scoring.suppressions x
+                        WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
     IF cardinality(lead_ids) = 0 THEN
       RETURN 0;
     END IF;

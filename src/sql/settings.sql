@@ -116,33 +116,35 @@ COMMENT ON FUNCTION lead_scoring.update_setting() IS
 CREATE TRIGGER update_setting INSTEAD OF UPDATE ON lead_scoring.settings
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.update_setting();
 
--- The insert trigger keeps the settings and the tracked tables in memory from
--- one insert to the next, and checks in its merge, with the merge's snapshot,
--- that this row is still the version it read them with: each change of
--- either writes the row again (a row version's ctid and xmin never name
--- another).
+-- The insert trigger keeps the settings, the tracked tables and the lowest
+-- sales-ready total in memory from one insert to the next, and checks in its
+-- merge, with the merge's snapshot, that this row is still the version it
+-- read them with: each change of any of them writes the row again (a row
+-- version's ctid and xmin never name another).
 CREATE TABLE lead_scoring.live_settings_version (
   only_row   boolean PRIMARY KEY DEFAULT true CHECK (only_row),
   changed_at timestamptz NOT NULL DEFAULT now()
 );
 INSERT INTO lead_scoring.live_settings_version DEFAULT VALUES;
-COMMENT ON TABLE lead_scoring.live_settings_version IS 'One row, written again whenever the settings or the tracked tables change: inserts keep both in memory while this row is the version they read them with';
+COMMENT ON TABLE lead_scoring.live_settings_version IS 'One row, written again whenever the settings, the tracked tables or the grades change: inserts keep them in memory while this row is the version they read them with';
 COMMENT ON COLUMN lead_scoring.live_settings_version.only_row IS 'Always true: the table has one row';
-COMMENT ON COLUMN lead_scoring.live_settings_version.changed_at IS 'When the settings or the tracked tables last changed';
+COMMENT ON COLUMN lead_scoring.live_settings_version.changed_at IS 'When the settings, the tracked tables or the grades last changed';
 
 CREATE FUNCTION lead_scoring.note_live_settings_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
-  IF TG_RELID IS DISTINCT FROM 'lead_scoring.setting_overrides'::regclass THEN
-    PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.tracked_tables', 'note_live_settings_change');
+  IF TG_RELID NOT IN ('lead_scoring.setting_overrides'::regclass, 'lead_scoring.tracked_tables'::regclass) THEN
+    PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.grades', 'note_live_settings_change');
   END IF;
   UPDATE lead_scoring.live_settings_version SET changed_at = pg_catalog.now();
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.note_live_settings_change() IS
-  'Trigger (after each statement writing setting_overrides or tracked_tables): writes live_settings_version again, so that inserts read the settings and tracked tables anew';
+  'Trigger (after each statement writing setting_overrides, tracked_tables or grades): writes live_settings_version again, so that inserts read them anew';
 CREATE TRIGGER note_live_settings_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.setting_overrides
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.note_live_settings_change();
 CREATE TRIGGER note_live_settings_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.tracked_tables
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.note_live_settings_change();
+CREATE TRIGGER note_live_settings_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON lead_scoring.grades
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.note_live_settings_change();
