@@ -54,6 +54,17 @@ SELECT 205, 'web_visit', '2026-02-01 10:00:00+00'::timestamptz + i * interval '5
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at)
 SELECT 206, 'web_visit', '2026-02-01 10:00:00+00'::timestamptz + i * interval '10 seconds' FROM generate_series(1, 4) i;
 SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id IN (205, 206);
+-- one row at a time, as a tracker sends them: 211's fifth visit within a
+-- minute is no burst, its sixth is
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (211, 'bot@one-by-one.example');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (211, 'web_visit', '2026-02-02 10:00:00+00');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (211, 'web_visit', '2026-02-02 10:00:10+00');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (211, 'web_visit', '2026-02-02 10:00:20+00');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (211, 'web_visit', '2026-02-02 10:00:30+00');
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (211, 'web_visit', '2026-02-02 10:00:40+00');
+SELECT count(*) AS suppressions_after_five FROM lead_scoring.suppressed_leads WHERE lead_id = 211;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (211, 'web_visit', '2026-02-02 10:00:50+00');
+SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 211;
 -- found after the fact: the limit is lowered to 3
 UPDATE lead_scoring.settings SET value = '3' WHERE name = 'burst_max_activities';
 SELECT lead_scoring.find_activity_bursts() AS newly_suppressed;

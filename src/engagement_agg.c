@@ -34,6 +34,38 @@ properties_match(const ActivityCounter *counter, Jsonb *properties)
 											JsonbPGetDatum(counter->properties)));
 }
 
+/*
+ * Count one activity under every counter it matches, in 'context'; its
+ * properties are argument 'properties_arg' of the call, read only if a
+ * counter of its type requires some.
+ */
+static void
+count_activity(EngagementAccum *accum, const ScoringModel *model, text *type, TimestampTz at,
+			   FunctionCallInfo fcinfo, int properties_arg, MemoryContext context)
+{
+	Jsonb	   *properties = NULL;
+	bool		properties_read = false;
+	int			first;
+	int			ncounters = find_activity_counters(model, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type), &first);
+
+	for (int i = first; i < first + ncounters; i++)
+	{
+		const ActivityCounter *counter = &model->counters[i];
+		MemoryContext old;
+
+		if (counter->properties != NULL && !properties_read)
+		{
+			properties = PG_ARGISNULL(properties_arg) ? NULL : PG_GETARG_JSONB_P(properties_arg);
+			properties_read = true;
+		}
+		if (!properties_match(counter, properties))
+			continue;
+		old = MemoryContextSwitchTo(context);
+		accum_add_activity(accum, counter->counter_id, counter->half_life, at);
+		MemoryContextSwitchTo(old);
+	}
+}
+
 /* Count one activity under every counter it matches. */
 PG_FUNCTION_INFO_V1(score_activities_transfn);
 Datum
@@ -44,10 +76,6 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 	ScoringModel *model;
 	text	   *type;
 	TimestampTz at;
-	Jsonb	   *properties = NULL;
-	int			first;
-	int			ncounters;
-	bool		properties_read = false;
 
 	if (PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -79,23 +107,7 @@ score_activities_transfn(PG_FUNCTION_ARGS)
 	type = PG_GETARG_TEXT_PP(2);
 	at = PG_GETARG_TIMESTAMPTZ(3);
 
-	ncounters = find_activity_counters(model, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type), &first);
-	for (int i = first; i < first + ncounters; i++)
-	{
-		const ActivityCounter *counter = &model->counters[i];
-		MemoryContext old;
-
-		if (counter->properties != NULL && !properties_read)
-		{
-			properties = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
-			properties_read = true;
-		}
-		if (!properties_match(counter, properties))
-			continue;
-		old = MemoryContextSwitchTo(aggcontext);
-		accum_add_activity(accum, counter->counter_id, counter->half_life, at);
-		MemoryContextSwitchTo(old);
-	}
+	count_activity(accum, model, type, at, fcinfo, 4, aggcontext);
 	PG_RETURN_POINTER(accum);
 }
 
@@ -169,4 +181,29 @@ score_activities_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(accum_to_state((EngagementAccum *) PG_GETARG_POINTER(0)));
+}
+
+/*
+ * activity_state(model, type, time, properties): the engagement state of one
+ * activity, as score_activities gives it for a lead with that one activity;
+ * the insert trigger merges a single new row with it.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_activity_state);
+Datum
+lead_scoring_activity_state(PG_FUNCTION_ARGS)
+{
+	ScoringModel *model;
+	EngagementAccum accum;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the model definition given to activity_state must not be null")));
+	model = scoring_model_arg(fcinfo, 0, fcinfo->flinfo);
+	accum_init(&accum, model->fingerprint, 0);
+	/* an activity without a type or time matches no counter */
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+		count_activity(&accum, model, PG_GETARG_TEXT_PP(1), PG_GETARG_TIMESTAMPTZ(2), fcinfo, 3,
+					   CurrentMemoryContext);
+	PG_RETURN_POINTER(accum_to_state(&accum));
 }

@@ -464,59 +464,101 @@ reload_active_model(void)
 }
 
 /*
- * Merge the new rows into lead_scores, in lead order (so that concurrent
- * inserts lock leads in one order; a stored state with an older fingerprint
- * the model accepts is brought to the model's), returning each lead merged
- * and whether hand_off must look at it (handoff_due, from the merged row and
- * the lowest sales-ready total $7: on 1.3's SQL, always); with burst_sources
- * (the tracked tables as one query), also whether the lead has more than $10
- * activities from $8 to $9, and so may have a burst there.  The model is $2,
- * the version of its row $3 and $4, the version of live_settings_version $5
- * and $6: no row is merged if either is not the one this snapshot sees.
- * A lead handed off whose score has since faded below sales-ready by time
- * alone (the score of the row as it was before this statement) is marked not
- * handed off, so that hand_off hands it off again if these rows lift it.
+ * What a merge sets: the state merged with 'new_state' (a stored state with
+ * an older fingerprint the model accepts is brought to the model's), and the
+ * handoff flag cleared for a lead whose score (of the row as it was before
+ * this statement) has faded below sales-ready by time alone, so that
+ * hand_off hands it off again if the new rows lift it.  The model is $2, the
+ * lowest sales-ready total $7.
+ */
+static char *
+merge_set_sql(const char *new_state)
+{
+	return psprintf("engagement = lead_scoring.merge_engagement(s.engagement, %s%s), scored_at = now(),"
+					" handed_off = s.handed_off AND %s",
+					new_state, have_sql_1_4() ? ", $2" : "",
+					have_sql_1_4() ?
+					"coalesce(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now())"
+					" >= $7, false)" :
+					"(lead_scoring.lead_score(s.lead_id, now())).sales_ready");
+}
+
+/*
+ * What a merge returns: each lead merged, and whether hand_off must look at
+ * it (handoff_due, from the merged row: on 1.3's SQL, always); with
+ * burst_sources (the tracked tables as one query), also whether it has more
+ * than $10 activities from $8 to $9, and so may have a burst there.
+ */
+static char *
+merge_returning_sql(const char *burst_sources)
+{
+	return psprintf(" RETURNING s.lead_id, %s AS due%s",
+					have_sql_1_4() ?
+					"lead_scoring.handoff_due(s.handed_off,"
+					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now()), $7,"
+					" EXISTS (SELECT FROM lead_scoring.suppressions x"
+					"          WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
+					burst_sources == NULL ? "" :
+					psprintf(", (SELECT count(*) FROM (%s) a"
+							 "     WHERE a.lead_id = s.lead_id AND a.occurred_at >= $8 AND a.occurred_at <= $9) > $10",
+							 burst_sources));
+}
+
+/*
+ * That the model merged with is the active one, at the version of its row
+ * $3 and $4, and the settings kept are at the version of
+ * live_settings_version $5 and $6: else the merge merges nothing.
+ */
+static const char *
+merge_versions_sql(void)
+{
+	return have_sql_1_4() ?
+		"EXISTS (SELECT FROM lead_scoring.models m WHERE m.ctid = $3 AND m.xmin = $4 AND m.is_active)"
+		" AND EXISTS (SELECT FROM lead_scoring.live_settings_version v WHERE v.ctid = $5 AND v.xmin = $6)" :
+		"EXISTS (SELECT FROM lead_scoring.models m WHERE m.ctid = $3 AND m.xmin = $4 AND m.is_active)";
+}
+
+/* An activity column of new_activities n, as the scoring functions take it. */
+static char *
+new_row_args(char **columns)
+{
+	return psprintf("n.%s::text, n.%s, %s", quote_identifier(columns[1]), quote_identifier(columns[2]),
+					columns[3][0] == '\0' ? "NULL::jsonb" :
+					psprintf("n.%s::jsonb", quote_identifier(columns[3])));
+}
+
+/*
+ * Merge the new rows into lead_scores, in lead order, so that concurrent
+ * inserts lock leads in one order.
  */
 static char *
 upsert_sql(char **columns, const char *burst_sources)
 {
 	const char *lead = quote_identifier(columns[0]);
-	const char *type = quote_identifier(columns[1]);
-	const char *at = quote_identifier(columns[2]);
-	const char *properties = columns[3][0] == '\0' ? "NULL::jsonb" :
-		psprintf("n.%s::jsonb", quote_identifier(columns[3]));
-	bool		sql_1_4 = have_sql_1_4();
 
-	return psprintf(
-					"INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)"
-					" SELECT n.%1$s, lead_scoring.score_activities($2, n.%2$s::text, n.%3$s, %4$s)"
-					"   FROM new_activities n, lead_scoring.models m"
-					"  WHERE m.ctid = $3 AND m.xmin = $4 AND m.is_active AND n.%1$s IS NOT NULL%8$s"
-					"  GROUP BY n.%1$s"
-					"  ORDER BY n.%1$s"
-					" ON CONFLICT (lead_id) DO UPDATE"
-					"    SET engagement = lead_scoring.merge_engagement(s.engagement, excluded.engagement%5$s),"
-					"        scored_at = now(),"
-					"        handed_off = s.handed_off AND %6$s"
-					" RETURNING s.lead_id, %7$s AS due%9$s",
-					lead, type, at, properties,
-					sql_1_4 ? ", $2" : "",
-					sql_1_4 ?
-					"coalesce(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now())"
-					" >= $7, false)" :
-					"(lead_scoring.lead_score(s.lead_id, now())).sales_ready",
-					sql_1_4 ?
-					"lead_scoring.handoff_due(s.handed_off,"
-					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now()), $7,"
-					" EXISTS (SELECT FROM lead_scoring.suppressions x"
-					"          WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
-					sql_1_4 ?
-					" AND EXISTS (SELECT FROM lead_scoring.live_settings_version v WHERE v.ctid = $5 AND v.xmin = $6)" :
-					"",
-					burst_sources == NULL ? "" :
-					psprintf(", (SELECT count(*) FROM (%s) a"
-							 "     WHERE a.lead_id = s.lead_id AND a.occurred_at >= $8 AND a.occurred_at <= $9) > $10",
-							 burst_sources));
+	return psprintf("INSERT INTO lead_scoring.lead_scores AS s (lead_id, engagement)"
+					" SELECT n.%1$s, lead_scoring.score_activities($2, %2$s)"
+					"   FROM new_activities n"
+					"  WHERE %3$s AND n.%1$s IS NOT NULL"
+					"  GROUP BY n.%1$s ORDER BY n.%1$s"
+					" ON CONFLICT (lead_id) DO UPDATE SET %4$s%5$s",
+					lead, new_row_args(columns), merge_versions_sql(),
+					merge_set_sql("excluded.engagement"), merge_returning_sql(burst_sources));
+}
+
+/*
+ * Merge one new row, its columns $11 to $14 (of their columns' types), into
+ * the row its lead has: no aggregate, no speculative insertion.  Nothing is
+ * merged for a lead without a row (upsert_sql then adds it).
+ */
+static char *
+update_sql(const char *burst_sources)
+{
+	return psprintf("UPDATE lead_scoring.lead_scores s"
+					"   SET %s"
+					" WHERE s.lead_id = $11 AND %s%s",
+					merge_set_sql("lead_scoring.activity_state($2, $12::text, $13, $14::jsonb)"),
+					merge_versions_sql(), merge_returning_sql(burst_sources));
 }
 
 /* Each lead's latest new opt activity ($1: the opt-out and opt-in types), as jsonb. */
@@ -555,14 +597,23 @@ merge_sql(char **columns)
 					upsert_sql(columns, NULL), latest_opt_sql(columns), at, at);
 }
 
+/* The tracked columns of a new row (lead, type, time, properties), with their types. */
+typedef struct NewRow
+{
+	Datum		values[TRACKED_COLUMNS];
+	bool		nulls[TRACKED_COLUMNS];
+	Oid			types[TRACKED_COLUMNS];
+} NewRow;
+
 /*
  * What a few new rows hold, read here rather than by a query (whose start
- * would cost more than reading them): whether any is of an opt type, and
- * their first and last time (*any_time false if none has one).
+ * would cost more than reading them): whether any is of an opt type, their
+ * first and last time (*any_time false if none has one), and the tracked
+ * columns of the last one.
  */
 static void
 scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
-			  TimestampTz *first_at, TimestampTz *last_at)
+			  TimestampTz *first_at, TimestampTz *last_at, NewRow *last)
 {
 	Relation	rel = trigdata->tg_relation;
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -573,6 +624,7 @@ scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
 	Tuplestorestate *rows = trigdata->tg_newtable;
 	int			reader;
 	int			previous = 0;
+	AttrNumber	attnums[TRACKED_COLUMNS];
 
 	if (type_att <= 0 || time_att <= 0)
 		elog(ERROR, "score_inserted_activities found no column %s or %s",
@@ -580,6 +632,14 @@ scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
 	blank_padded = TupleDescAttr(desc, type_att - 1)->atttypid == BPCHAROID;
 	*any_opt = false;
 	*any_time = false;
+	for (int c = 0; c < TRACKED_COLUMNS; c++)
+	{
+		const char *name = trigdata->tg_trigger->tgargs[c];
+
+		attnums[c] = name[0] == '\0' ? InvalidAttrNumber : attnameAttNum(rel, name, false);
+		last->types[c] = attnums[c] > 0 ? TupleDescAttr(desc, attnums[c] - 1)->atttypid : JSONBOID;
+		last->nulls[c] = true;
+	}
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	reader = tuplestore_alloc_read_pointer(rows, EXEC_FLAG_REWIND);
 	tuplestore_select_read_pointer(rows, reader);
@@ -613,6 +673,16 @@ scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
 				if ((int) strlen(live_settings.opt_type_names[i]) == len &&
 					memcmp(live_settings.opt_type_names[i], bytes, len) == 0)
 					*any_opt = true;
+		}
+		for (int c = 0; c < TRACKED_COLUMNS; c++)
+		{
+			Form_pg_attribute attr;
+
+			if (attnums[c] <= 0)
+				continue;
+			attr = TupleDescAttr(desc, attnums[c] - 1);
+			value = slot_getattr(slot, attnums[c], &last->nulls[c]);
+			last->values[c] = last->nulls[c] ? (Datum) 0 : datumCopy(value, attr->attbyval, attr->attlen);
 		}
 	}
 	tuplestore_select_read_pointer(rows, previous);
@@ -690,17 +760,32 @@ returned_leads(int flag, bool *isnull)
 }
 
 /*
- * The merge of a few rows, on its kept plan: the leads merged, those due, and
- * those that may have a burst.
+ * The merge of a few rows, on kept plans (one row: an UPDATE, if its lead
+ * has a row), returning the leads merged, those due, and those that may have
+ * a burst.
  */
 static void
-merge_few(const char *sql, Oid relid, Oid *types, Datum *values, const char *nulls,
+merge_few(char **columns, Oid relid, const NewRow *one_row, Oid *types, Datum *values, char *nulls,
 		  Datum *lead_ids, bool *lead_ids_null, Datum *due_ids, bool *due_ids_null,
 		  Datum *candidates, bool *candidates_null)
 {
-	int			ret = SPI_execute_plan(kept_plan(sql, relid, 10, types), values, nulls, false, 0);
+	int			ret = -1;
 
-	if (ret != SPI_OK_INSERT_RETURNING)
+	if (one_row != NULL && !one_row->nulls[0] && have_sql_1_4())
+	{
+		for (int c = 0; c < TRACKED_COLUMNS; c++)
+		{
+			types[10 + c] = one_row->types[c];
+			values[10 + c] = one_row->values[c];
+			nulls[10 + c] = one_row->nulls[c] ? 'n' : ' ';
+		}
+		ret = SPI_execute_plan(kept_plan(update_sql(live_settings.activity_sources), relid, 14, types),
+							   values, nulls, false, 0);
+	}
+	if (ret == -1 || (ret == SPI_OK_UPDATE_RETURNING && SPI_processed == 0))
+		ret = SPI_execute_plan(kept_plan(upsert_sql(columns, live_settings.activity_sources), relid, 10, types),
+							   values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "the merge of score_inserted_activities failed: %s", SPI_result_code_string(ret));
 	*lead_ids = returned_leads(0, lead_ids_null);
 	*due_ids = returned_leads(2, due_ids_null);
@@ -792,10 +877,11 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	}
 	for (int tries = 0;; tries++)
 	{
-		Oid			types[10] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID,
+		Oid			types[14] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID,
 		FLOAT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
-		Datum		values[10];
-		char		nulls[10];
+		Datum		values[14];
+		char		nulls[14];
+		NewRow		last_row;
 		bool		any_opt = false;
 		bool		any_time = false;
 		TimestampTz first = 0;
@@ -842,7 +928,7 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 			 * may have a burst around them: the statement of many rows
 			 * returns the same with its merge, and looks for bursts next.
 			 */
-			scan_new_rows(trigdata, &any_opt, &any_time, &first, &last);
+			scan_new_rows(trigdata, &any_opt, &any_time, &first, &last, &last_row);
 			first_at_null = last_at_null = !any_time;
 			first_at = TimestampTzGetDatum(first);
 			last_at = TimestampTzGetDatum(last);
@@ -852,7 +938,8 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 				values[8] = TimestampTzGetDatum(moved_by(last, &live_settings.burst_window, 1));
 				nulls[7] = nulls[8] = ' ';
 			}
-			merge_few(upsert_sql(trigger->tgargs, live_settings.activity_sources), relid,
+			merge_few(trigger->tgargs, relid,
+					  tuplestore_tuple_count(trigdata->tg_newtable) == 1 ? &last_row : NULL,
 					  types, values, nulls, &lead_ids, &lead_ids_null, &due_ids, &due_ids_null,
 					  &candidates, &candidates_null);
 		}

@@ -332,6 +332,55 @@ check_pgbench "run 4" "$status" "$WORK/run4.log"
 check_live "after run 4 with concurrent model changes"
 
 # the check itself must not be vacuous: an activity inserted with triggers off
+# A session keeps the settings, the tracked tables, the lowest sales-ready
+# total and the active model in memory between inserts; what another session
+# commits in between must reach its very next insert.
+step "changes committed by another session reach the next insert of a session that keeps them in memory"
+mkfifo "$WORK/kept.in"
+psql -X -q -At -v ON_ERROR_STOP=1 < "$WORK/kept.in" > "$WORK/kept.out" 2>&1 &
+BG_PID=$!
+exec 3> "$WORK/kept.in"
+# in_kept_session SQL: run SQL in that session and wait for it to finish
+# (it then touches a file: its output is not flushed before it ends)
+in_kept_session() {
+	marker="$WORK/kept.$(now_ms)"
+	printf '%s\n\\! touch %s\n' "$1" "$marker" >&3
+	i=0
+	until [ -e "$marker" ]; do
+		kill -0 "$BG_PID" 2>/dev/null || fail "the kept session ended: $(cat "$WORK/kept.out")"
+		i=$((i + 1))
+		[ "$i" -lt 600 ] || fail "the kept session did not answer: $(cat "$WORK/kept.out")"
+		sleep 0.1
+	done
+}
+lead=$((HOT + 1))
+in_kept_session "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES ($lead, 'web_visit', now());"
+q -c "UPDATE lead_scoring.settings SET value = 'opt_out, unsubscribe' WHERE name = 'opt_out_activity_types'"
+in_kept_session "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES ($lead, 'unsubscribe', now());"
+[ "$(q -c "SELECT count(*) FROM lead_scoring.suppressions WHERE lead_id = $lead AND kind = 'opt_out' AND lifted_at IS NULL")" = 1 ] ||
+	fail "an opt-out type added by another session did not suppress lead $lead at the kept session's next insert"
+echo "   ok: an opt-out type added by another session suppressed the kept session's next 'unsubscribe'"
+q -c "UPDATE lead_scoring.settings SET value = NULL WHERE name = 'opt_out_activity_types'"
+# grade A lowered to just above the lead's total: the change hands it off
+# not, its next visit (2 points) does, if the insert reads the new threshold
+lead=$((HOT + 2))
+q -v lead="$lead" <<'SQL'
+BEGIN;
+SELECT total_score + 0.001 AS a_from FROM lead_scoring.lead_score(:lead) \gset
+UPDATE lead_scoring.grades SET min_score = CASE grade WHEN 'A' THEN :a_from WHEN 'B' THEN -1001
+                                                      WHEN 'C' THEN -1002 ELSE -1003 END;
+COMMIT;
+SQL
+[ "$(q -c "SELECT count(*) FROM lead_scoring.handoffs WHERE lead_id = $lead")" = 0 ] ||
+	fail "lead $lead was handed off by the threshold change itself: the test cannot tell what the insert read"
+in_kept_session "INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES ($lead, 'web_visit', now());"
+[ "$(q -c "SELECT count(*) FROM lead_scoring.handoffs WHERE lead_id = $lead")" = 1 ] ||
+	fail "grade A lowered by another session did not hand lead $lead off at the kept session's next insert"
+echo "   ok: grade A lowered by another session handed off the lead the kept session's next insert lifted over it"
+exec 3>&-
+wait "$BG_PID" || fail "the kept session failed: $(cat "$WORK/kept.out")"
+BG_PID=""
+
 # (as a lost update would leave it) has to be caught
 step "self-check: an activity hidden from the triggers is detected"
 t=$(q -c "SELECT date_trunc('second', now()) + interval '1 hour'")

@@ -361,7 +361,8 @@ COMMENT ON FUNCTION lead_scoring.handoff_due(boolean, double precision, double p
   'Whether hand_off must look at a lead: its handed_off flag differs from whether it is sales-ready at this total (sales_ready_from: of lead_scoring.grade_thresholds) and not suppressed';
 
 CREATE FUNCTION lead_scoring.hand_off(lead_ids bigint[], cause text) RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
+SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   handed bigint;
 BEGIN
@@ -371,33 +372,34 @@ BEGIN
   IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
-  IF lead_ids IS NOT NULL THEN
-    lead_ids := ARRAY(
-      SELECT s.lead_id
-        FROM lead_scoring.lead_scores s, lead_scoring.active_model m
-       WHERE s.lead_id = ANY (lead_ids)
-         AND lead_scoring.handoff_due(s.handed_off,
-               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
-               (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),
-               EXISTS (SELECT FROM lead_scoring.suppressions x
-                        WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)));
-    IF cardinality(lead_ids) = 0 THEN
-      RETURN 0;
-    END IF;
-  END IF;
-  -- EXECUTE plans with the values known, so "$1 IS NULL OR" folds away and
-  -- a trigger's few leads are found by index, not by grading every lead
+  -- The leads whose flag is to change, of those given (or of all, after a
+  -- threshold change), planned for the values (an index for a few leads, a
+  -- scan for all): only they are graded through lead_grades below, by
+  -- statements whose generic plans are kept (planning them for each call cost
+  -- five times what running them does), finding those leads by index.
   EXECUTE $q$
+  SELECT ARRAY(
+    SELECT s.lead_id
+      FROM lead_scoring.lead_scores s, lead_scoring.active_model m
+     WHERE ($1 IS NULL OR s.lead_id = ANY ($1))
+       AND lead_scoring.handoff_due(s.handed_off,
+             lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
+             (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),
+             EXISTS (SELECT FROM lead_scoring.suppressions x
+                      WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)))$q$
+  INTO lead_ids USING lead_ids;
+  IF cardinality(lead_ids) = 0 THEN
+    RETURN 0;
+  END IF;
   UPDATE lead_scoring.lead_scores s SET handed_off = false
     FROM lead_scoring.lead_grades g
-   WHERE s.lead_id = g.lead_id AND s.handed_off AND ($1 IS NULL OR s.lead_id = ANY ($1))
-     AND (NOT g.sales_ready OR g.suppressed)$q$ USING lead_ids;
-  EXECUTE $q$
+   WHERE s.lead_id = g.lead_id AND s.handed_off AND s.lead_id = ANY (lead_ids)
+     AND (NOT g.sales_ready OR g.suppressed);
   WITH ready AS (
     SELECT s.lead_id, snap.*
       FROM lead_scoring.lead_scores s
      CROSS JOIN LATERAL lead_scoring.score_snapshot(s.lead_id) snap
-     WHERE ($1 IS NULL OR s.lead_id = ANY ($1)) AND snap.sales_ready AND NOT s.handed_off
+     WHERE s.lead_id = ANY (lead_ids) AND snap.sales_ready AND NOT s.handed_off
        AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
                         WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)),
   -- NOT handed_off is checked again on the locked row: a concurrent writer that
@@ -409,16 +411,16 @@ BEGIN
   recorded AS (
     INSERT INTO lead_scoring.handoffs (lead_id, cause, fit_score, engagement_score, total_score, grade,
                                        thresholds, model_id, model_name)
-    SELECT r.lead_id, $2, r.fit_score, r.engagement_score, r.total_score, r.grade,
+    SELECT r.lead_id, hand_off.cause, r.fit_score, r.engagement_score, r.total_score, r.grade,
            r.thresholds, r.model_id, r.model_name
       FROM ready r JOIN marked USING (lead_id) ORDER BY r.lead_id
     RETURNING *)
   SELECT count(pg_notify('lead_scoring_handoff', jsonb_build_object(
-           'handoff_id', handoff_id, 'lead_id', lead_id, 'cause', cause, 'grade', grade,
-           'total_score', total_score, 'fit_score', fit_score, 'engagement_score', engagement_score,
-           'model', model_name, 'handed_off_at', handed_off_at)::text))
-    FROM recorded$q$
-  INTO handed USING lead_ids, cause;
+           'handoff_id', h.handoff_id, 'lead_id', h.lead_id, 'cause', h.cause, 'grade', h.grade,
+           'total_score', h.total_score, 'fit_score', h.fit_score, 'engagement_score', h.engagement_score,
+           'model', h.model_name, 'handed_off_at', h.handed_off_at)::text))
+    INTO handed
+    FROM recorded h;
   RETURN handed;
 END
 $$;

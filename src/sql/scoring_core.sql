@@ -70,6 +70,15 @@ CREATE AGGREGATE lead_scoring.score_activities(model jsonb, activity_type text, 
 COMMENT ON AGGREGATE lead_scoring.score_activities(jsonb, text, timestamptz, jsonb) IS
   'Engagement state of a set of activities under a model definition (models.definition): a full rescore from raw activities';
 
+-- One activity's state, without an aggregate: the insert trigger merges a
+-- single new row with it, in an UPDATE.
+CREATE FUNCTION lead_scoring.activity_state(model jsonb, activity_type text, occurred_at timestamptz,
+                                            properties jsonb)
+RETURNS lead_scoring.engagement_state AS 'MODULE_PATHNAME', 'lead_scoring_activity_state'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION lead_scoring.activity_state(jsonb, text, timestamptz, jsonb) IS
+  'Engagement state of one activity under a model definition: what score_activities gives for a lead with this one activity';
+
 -- COST 10: a decay per rule the lead has, about ten times a simple operator;
 -- at the default of 1 no plan over many leads used parallel workers for it.
 CREATE FUNCTION lead_scoring.engagement_score(state lead_scoring.engagement_state, model jsonb,
