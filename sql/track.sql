@@ -14,6 +14,11 @@ SELECT activity_table FROM lead_scoring.tracked_tables ORDER BY 1;
 
 -- 103 has a visit (5) and a month-old webinar (4.9); its events add 2 visits (10) and a pricing visit (15).
 SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS before_tracking;
+-- (an insert first, rolled back, so that this session keeps the tracked tables
+-- in memory before track() adds one: its next insert must read them anew)
+BEGIN;
+INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (103, 'web_visit', '2026-01-01');
+ROLLBACK;
 SELECT * FROM lead_scoring.track('public.web_events', 'visitor', 'kind', 'at', 'payload');
 SELECT (lead_scoring.lead_score(103, '2026-02-01')).engagement_score AS after_tracking;
 -- a visitor with no lead row is scored too (fit 0)

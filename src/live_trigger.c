@@ -894,10 +894,15 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 							RelationGetRelationName(trigdata->tg_relation), tries),
 					 errhint("Insert them again.")));
 		if (!tracked_with(relid, partition_root(trigdata->tg_relation), trigger->tgargs))
+		{
+			/* tracked since they were read? */
+			if (live_settings.versioned && reload_live_settings())
+				continue;
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("score_inserted_activities() fires only on tables tracked with lead_scoring.track(), not on %s",
 							RelationGetRelationName(trigdata->tg_relation))));
+		}
 		if (dump_loading())
 		{
 			/* restoring a dump: data as dumped; rescore() follows */

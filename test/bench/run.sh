@@ -18,7 +18,7 @@
 #   BENCH_FUNNEL_ACTIVITIES=2000000  activities of the leads added for those
 #   BENCH_INSERT_ROWS=1000000    rows of the INSERT ... SELECT
 #   BENCH_CLIENTS=4              pgbench clients inserting single rows
-#   BENCH_INGEST_SECONDS=20      length of each pgbench run
+#   BENCH_INGEST_SECONDS=10      length of each pgbench run
 #   BENCH_REPEAT=3               timed runs of each side (the median counts)
 #   BENCH_PROFILE_SECONDS=10, BENCH_PROFILE_INSERTS=300  the ingest profile
 #   BENCH_DB=ls_bench, KEEP_DB=1 keeps the database afterwards
@@ -32,7 +32,7 @@ FUNNEL_LEADS=${BENCH_FUNNEL_LEADS:-1000000}
 FUNNEL_ACTIVITIES=${BENCH_FUNNEL_ACTIVITIES:-2000000}
 INSERT_ROWS=${BENCH_INSERT_ROWS:-1000000}
 CLIENTS=${BENCH_CLIENTS:-4}
-INGEST_SECONDS=${BENCH_INGEST_SECONDS:-20}
+INGEST_SECONDS=${BENCH_INGEST_SECONDS:-10}
 REPEAT=${BENCH_REPEAT:-3}
 PROFILE_SECONDS=${BENCH_PROFILE_SECONDS:-10}
 PROFILE_INSERTS=${BENCH_PROFILE_INSERTS:-300}
@@ -165,15 +165,6 @@ echo "  workers launched: ${workers:-0}"
 echo "  plans, no worker:"
 q -c "SET max_parallel_workers_per_gather = 0" -c "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $AGGREGATE" |
 	grep -E 'Aggregate|Sort|Batches|Scan' | sed 's/^/    /'
-# The planner may serve the plan without workers from the (lead_id, occurred_at)
-# index, in lead order, when it reckons a hash table too big: how that side
-# fares with the hash plan the workers use.
-time_pair "SET max_parallel_workers_per_gather = 0; SET enable_indexscan = off; SET enable_bitmapscan = off;" \
-	"$AGGREGATE" "RESET enable_indexscan; RESET enable_bitmapscan;" \
-	"SET max_parallel_workers_per_gather = 2;" "$AGGREGATE" "RESET max_parallel_workers_per_gather;"
-echo "  (for the record: no worker with index scans off, so hashed like the workers: $(secs "$A_MS") s (runs: $A_RUNS)," \
-	"$(ratio "$A_MS" "$B_MS") x the time with 2 workers ($(secs "$B_MS") s, runs: $B_RUNS))"
-
 profile_rescore
 
 # ------------------------------------------------------------- model changes
@@ -239,19 +230,25 @@ tps_run() {
 	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$INGEST_SECONDS" -f test/bench/ingest.pgbench -D leads="$LEADS" "$DB" 2>&1 |
 		awk '/^tps = / { print $3 }'
 }
-without="" with=""
-i=0
-while [ "$i" -lt "$REPEAT" ]; do
-	q -c 'ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts'
-	without="$without $(tps_run)"
-	q -c 'ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_score_inserts'
-	with="$with $(tps_run)"
-	i=$((i + 1))
-done
-TPS_WITHOUT=$(median $without) TPS_WITH=$(median $with)
-report ingest_single_row_rate "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" 0.60
-echo "  without scoring: $TPS_WITHOUT inserts/s (runs:$without)"
-echo "  with live scoring: $TPS_WITH inserts/s (runs:$with)"
+# ingest_pair NAME GOAL SYNC: the rate with live scoring against the rate
+# without, both sides with synchronous_commit = SYNC, in TPS_WITHOUT and TPS_WITH
+ingest_pair() {
+	without="" with=""
+	i=0
+	while [ "$i" -lt "$REPEAT" ]; do
+		q -c 'ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts'
+		without="$without $(PGOPTIONS="-c synchronous_commit=$3" tps_run)"
+		q -c 'ALTER TABLE lead_scoring.activities ENABLE TRIGGER lead_scoring_score_inserts'
+		with="$with $(PGOPTIONS="-c synchronous_commit=$3" tps_run)"
+		i=$((i + 1))
+	done
+	TPS_WITHOUT=$(median $without) TPS_WITH=$(median $with)
+	report "$1" "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" "$2"
+	echo "  synchronous_commit = $3: without scoring $TPS_WITHOUT inserts/s (runs:$without);" \
+		"with live scoring $TPS_WITH inserts/s (runs:$with)"
+}
+ingest_pair ingest_single_row_rate_async 0.75 off
+ingest_pair ingest_single_row_rate 0.90 on
 
 # inserts_during RUNS SQL...: the median rate of the same inserts, over RUNS
 # runs, while the statements SQL run back to back (each in its own
