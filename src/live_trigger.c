@@ -487,7 +487,8 @@ merge_set_sql(const char *new_state)
  * What a merge returns: each lead merged, and whether hand_off must look at
  * it (handoff_due, from the merged row: on 1.3's SQL, always); with
  * burst_sources (the tracked tables as one query), also whether it has more
- * than $10 activities from $8 to $9, and so may have a burst there.
+ * than $10 activities from $8 to $9 (a row past the first $10: no count),
+ * and so may have a burst there.
  */
 static char *
 merge_returning_sql(const char *burst_sources)
@@ -499,8 +500,8 @@ merge_returning_sql(const char *burst_sources)
 					" EXISTS (SELECT FROM lead_scoring.suppressions x"
 					"          WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
 					burst_sources == NULL ? "" :
-					psprintf(", (SELECT count(*) FROM (%s) a"
-							 "     WHERE a.lead_id = s.lead_id AND a.occurred_at >= $8 AND a.occurred_at <= $9) > $10",
+					psprintf(", EXISTS (SELECT FROM (%s) a"
+							 "     WHERE a.lead_id = s.lead_id AND a.occurred_at >= $8 AND a.occurred_at <= $9 OFFSET $10)",
 							 burst_sources));
 }
 

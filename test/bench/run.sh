@@ -230,9 +230,12 @@ tps_run() {
 	pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$INGEST_SECONDS" -f test/bench/ingest.pgbench -D leads="$LEADS" "$DB" 2>&1 |
 		awk '/^tps = / { print $3 }'
 }
-# ingest_pair NAME GOAL SYNC: the rate with live scoring against the rate
-# without, both sides with synchronous_commit = SYNC, in TPS_WITHOUT and TPS_WITH
+# ingest_pair NAME GOAL SYNC [fsync]: the rate with live scoring against the
+# rate without, both sides with synchronous_commit = SYNC (and, with "fsync",
+# fsync on, which pg_virtualenv turns off: the server's defaults), in
+# TPS_WITHOUT and TPS_WITH
 ingest_pair() {
+	[ "${4:-}" != fsync ] || q -c 'ALTER SYSTEM SET fsync = on' -c 'SELECT pg_catalog.pg_reload_conf()' >/dev/null
 	without="" with=""
 	i=0
 	while [ "$i" -lt "$REPEAT" ]; do
@@ -242,13 +245,15 @@ ingest_pair() {
 		with="$with $(PGOPTIONS="-c synchronous_commit=$3" tps_run)"
 		i=$((i + 1))
 	done
+	[ "${4:-}" != fsync ] || q -c 'ALTER SYSTEM RESET fsync' -c 'SELECT pg_catalog.pg_reload_conf()' >/dev/null
 	TPS_WITHOUT=$(median $without) TPS_WITH=$(median $with)
 	report "$1" "$(ratio "$TPS_WITH" "$TPS_WITHOUT")" ">=" "$2"
-	echo "  synchronous_commit = $3: without scoring $TPS_WITHOUT inserts/s (runs:$without);" \
-		"with live scoring $TPS_WITH inserts/s (runs:$with)"
+	echo "  synchronous_commit = $3, fsync = $([ "${4:-}" = fsync ] && echo on || echo off):" \
+		"without scoring $TPS_WITHOUT inserts/s (runs:$without); with live scoring $TPS_WITH inserts/s (runs:$with)"
 }
+ingest_pair ingest_single_row_rate 0.90 on fsync
+# last: the inserts during changes below are these, and compare with them
 ingest_pair ingest_single_row_rate_async 0.75 off
-ingest_pair ingest_single_row_rate 0.90 on
 
 # inserts_during RUNS SQL...: the median rate of the same inserts, over RUNS
 # runs, while the statements SQL run back to back (each in its own
@@ -270,7 +275,7 @@ inserts_during() {
 			echo "$n" > "$WORK/changes"
 		) &
 		loop=$!
-		during="$during $(tps_run)"
+		during="$during $(PGOPTIONS="-c synchronous_commit=off" tps_run)"
 		wait "$loop"
 		i=$((i + 1))
 	done
@@ -316,6 +321,18 @@ SELECT b.lead_id, b.activity_type, b.occurred_at, b.properties FROM bench.insert
 time_pair "BEGIN; ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts;" "$INSERT_SQL" \
 	"ROLLBACK; CHECKPOINT;" "BEGIN;" "$INSERT_SQL" "ROLLBACK; CHECKPOINT;"
 report insert_select_time "$(ratio "$B_MS" "$A_MS")" "<=" 1.5
+echo "  without scoring: $(secs "$A_MS") s (runs: $A_RUNS)"
+echo "  with live scoring: $(secs "$B_MS") s (runs: $B_RUNS)"
+
+step "live scoring on ingest: COPY of the same $INSERT_ROWS rows from a file, rolled back each time"
+# a file the server reads (COPY FROM a file: no client in between), in its data directory
+COPY_FILE="$(q -c 'SHOW data_directory')/bench_insert_batch.copy"
+q -c "COPY (SELECT b.lead_id, b.activity_type, b.occurred_at, b.properties FROM bench.insert_batch b ORDER BY b.occurred_at)
+        TO '$COPY_FILE'"
+COPY_SQL="COPY lead_scoring.activities (lead_id, activity_type, occurred_at, properties) FROM '$COPY_FILE'"
+time_pair "BEGIN; ALTER TABLE lead_scoring.activities DISABLE TRIGGER lead_scoring_score_inserts;" "$COPY_SQL" \
+	"ROLLBACK; CHECKPOINT;" "BEGIN;" "$COPY_SQL" "ROLLBACK; CHECKPOINT;"
+report copy_time "$(ratio "$B_MS" "$A_MS")" "<=" 1.25
 echo "  without scoring: $(secs "$A_MS") s (runs: $A_RUNS)"
 echo "  with live scoring: $(secs "$B_MS") s (runs: $B_RUNS)"
 
