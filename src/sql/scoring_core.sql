@@ -58,9 +58,14 @@ COMMENT ON FUNCTION lead_scoring.score_activities_serializefn(internal) IS 'Aggr
 COMMENT ON FUNCTION lead_scoring.score_activities_deserializefn(bytea, internal) IS 'Aggregate support: bytes to partial state';
 COMMENT ON FUNCTION lead_scoring.score_activities_finalfn(internal) IS 'Aggregate support: partial state to engagement_state';
 
+-- SSPACE: what a lead's state takes while aggregating, for the planner's
+-- hash aggregates (it assumes 8 kB for an internal state it is not told of):
+-- the accumulator and room for 3 counters (a 128-byte chunk), with their
+-- allocation headers; a lead with more counters doubles the chunk.
 CREATE AGGREGATE lead_scoring.score_activities(model jsonb, activity_type text, occurred_at timestamptz, properties jsonb) (
   SFUNC = lead_scoring.score_activities_transfn,
   STYPE = internal,
+  SSPACE = 200,
   FINALFUNC = lead_scoring.score_activities_finalfn,
   COMBINEFUNC = lead_scoring.score_activities_combinefn,
   SERIALFUNC = lead_scoring.score_activities_serializefn,

@@ -9,7 +9,7 @@
 # creates NAME or comments on it (a function, view, table, type or aggregate,
 # or the triggers and event triggers named NAME) and every GRANT or REVOKE
 # that names it, in the order of the concern files, each statement once, with
-# CREATE FUNCTION and CREATE VIEW made CREATE OR REPLACE; the GRANTs and
+# CREATE FUNCTION, CREATE VIEW and CREATE AGGREGATE made CREATE OR REPLACE; the GRANTs and
 # REVOKEs come at the end, when all the objects exist. "--@comments NAME"
 # takes only the comments (of a table the delta alters, say). Other lines are
 # copied. A NAME that matches nothing is an error.
@@ -81,6 +81,8 @@ FILENAME != delta {
 			sub(/^CREATE FUNCTION /, "CREATE OR REPLACE FUNCTION ", s)
 			sub(/\nCREATE VIEW /, "\nCREATE OR REPLACE VIEW ", s)
 			sub(/^CREATE VIEW /, "CREATE OR REPLACE VIEW ", s)
+			sub(/\nCREATE AGGREGATE /, "\nCREATE OR REPLACE AGGREGATE ", s)
+			sub(/^CREATE AGGREGATE /, "CREATE OR REPLACE AGGREGATE ", s)
 			printf "%s", s
 		}
 	}
