@@ -9,7 +9,10 @@
  * PL/pgSQL could only run them as dynamic SQL, planned again on every insert:
  * that planning was most of the cost of a single-row insert.  Statements over
  * many rows are planned for their size instead, as a kept plan made for one
- * row could be a poor one for a million.
+ * row could be a poor one for a million.  What the statements need from the
+ * extension's tables (the active model, the settings, the tracked tables)
+ * is kept too, and each merge checks it against the row versions its
+ * snapshot sees.
  */
 #include "lead_scoring.h"
 
@@ -519,7 +522,7 @@ merge_versions_sql(void)
 		"EXISTS (SELECT FROM lead_scoring.models m WHERE m.ctid = $3 AND m.xmin = $4 AND m.is_active)";
 }
 
-/* An activity column of new_activities n, as the scoring functions take it. */
+/* The type, time and properties of a row of new_activities n, as the scoring functions take them. */
 static char *
 new_row_args(char **columns)
 {
