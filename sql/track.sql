@@ -29,6 +29,12 @@ INSERT INTO public.web_events (visitor, kind, at) SELECT 500, 'web_visit', '2026
 SELECT (lead_scoring.lead_score(500, '2026-02-01')).engagement_score AS after_insert;
 DELETE FROM public.web_events WHERE visitor = 500 AND at = '2026-01-20';
 SELECT (lead_scoring.lead_score(500, '2026-02-01')).engagement_score AS after_delete;
+-- rows without a lead (anonymous visitors) score nobody, one row or several
+SELECT count(*) AS lead_scores_before FROM lead_scoring.lead_scores;
+INSERT INTO public.web_events (visitor, kind, at) VALUES (NULL, 'web_visit', '2026-01-21');
+INSERT INTO public.web_events (visitor, kind, at) VALUES (NULL, 'web_visit', '2026-01-21'), (NULL, 'webinar', '2026-01-21');
+SELECT count(*) AS lead_scores_after FROM lead_scoring.lead_scores;
+DELETE FROM public.web_events WHERE visitor IS NULL;
 -- an insert of more than 100 rows is planned for its size, smaller ones reuse
 -- kept plans: both score as a full recompute does (150 visits an hour apart
 -- are counted for the burst check, and are no burst)

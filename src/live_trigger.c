@@ -611,12 +611,12 @@ typedef struct NewRow
 
 /*
  * What a few new rows hold, read here rather than by a query (whose start
- * would cost more than reading them): whether any is of an opt type, their
- * first and last time (*any_time false if none has one), and the tracked
- * columns of the last one.
+ * would cost more than reading them): whether any has a lead, whether any is
+ * of an opt type, their first and last time (*any_time false if none has
+ * one), and the tracked columns of the last one.
  */
 static void
-scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
+scan_new_rows(TriggerData *trigdata, bool *any_lead, bool *any_opt, bool *any_time,
 			  TimestampTz *first_at, TimestampTz *last_at, NewRow *last)
 {
 	Relation	rel = trigdata->tg_relation;
@@ -634,6 +634,7 @@ scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
 		elog(ERROR, "score_inserted_activities found no column %s or %s",
 			 trigdata->tg_trigger->tgargs[1], trigdata->tg_trigger->tgargs[2]);
 	blank_padded = TupleDescAttr(desc, type_att - 1)->atttypid == BPCHAROID;
+	*any_lead = false;
 	*any_opt = false;
 	*any_time = false;
 	for (int c = 0; c < TRACKED_COLUMNS; c++)
@@ -688,6 +689,7 @@ scan_new_rows(TriggerData *trigdata, bool *any_opt, bool *any_time,
 			value = slot_getattr(slot, attnums[c], &last->nulls[c]);
 			last->values[c] = last->nulls[c] ? (Datum) 0 : datumCopy(value, attr->attbyval, attr->attlen);
 		}
+		*any_lead = *any_lead || !last->nulls[0];
 	}
 	tuplestore_select_read_pointer(rows, previous);
 	ExecDropSingleTupleTableSlot(slot);
@@ -886,6 +888,7 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 		Datum		values[14];
 		char		nulls[14];
 		NewRow		last_row;
+		bool		any_lead = false;
 		bool		any_opt = false;
 		bool		any_time = false;
 		TimestampTz first = 0;
@@ -937,7 +940,13 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 			 * may have a burst around them: the statement of many rows
 			 * returns the same with its merge, and looks for bursts next.
 			 */
-			scan_new_rows(trigdata, &any_opt, &any_time, &first, &last, &last_row);
+			scan_new_rows(trigdata, &any_lead, &any_opt, &any_time, &first, &last, &last_row);
+			if (!any_lead)
+			{
+				/* rows without a lead (anonymous visitors): nothing to score */
+				SPI_finish();
+				return PointerGetDatum(NULL);
+			}
 			first_at_null = last_at_null = !any_time;
 			first_at = TimestampTzGetDatum(first);
 			last_at = TimestampTzGetDatum(last);
