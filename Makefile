@@ -4,7 +4,7 @@ EXTENSION = lead_scoring
 MODULE_big = lead_scoring
 OBJS = src/json_numbers.o src/model.o src/engagement_state.o src/engagement_agg.o src/scoring.o \
 	src/logistic.o src/settings.o src/session.o src/tracked_tables.o src/live_trigger.o \
-	src/model_change.o src/regrade.o src/funnel.o
+	src/model_change.o src/regrade.o src/funnel.o src/score_stamp.o
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 # The version being built (default_version in the control file).
@@ -26,7 +26,7 @@ EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
 	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles bad_input \
-	feedback_calibration feedback_training feedback_versions score_factors
+	feedback_calibration feedback_training feedback_versions score_factors score_stamps
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

@@ -117,3 +117,11 @@ SELECT (SELECT count(*) FROM lead_scoring.leads) - leads AS new_leads,
   FROM counts_before;
 -- the live state still equals a full recompute
 SELECT * FROM public.live_mismatches();
+
+-- Every lead's count of open suppressions, kept by the trigger on
+-- suppressions through all the files above (opt-outs, bursts, bogus leads, by
+-- hand, lifted, deleted, and leads gone), equals a count from scratch.
+SELECT count(*) AS leads, count(*) FILTER (WHERE s.open_suppressions IS DISTINCT FROM coalesce(x.n, 0)) AS miscounted
+  FROM lead_scoring.lead_scores s
+  FULL JOIN (SELECT lead_id, count(*) AS n FROM lead_scoring.suppressions WHERE lifted_at IS NULL GROUP BY lead_id) x
+ USING (lead_id);

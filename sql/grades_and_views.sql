@@ -16,26 +16,6 @@ SELECT grade, leads, share, min_score, below_score, round(lowest_score::numeric,
        round(highest_score::numeric, 1) AS highest, sales_ready
   FROM lead_scoring.funnel;
 
--- The funnel's counts come from funnel_counts: per grade position (lowest
--- first) the leads, those with a total, the lowest and the highest total. With
--- thresholds 0, 20, 50: -3, 5 and a lead without a total are the lowest grade.
-SELECT lead_scoring.funnel_counts(v.t, '{0,20,50}')
-  FROM (VALUES (5.0::float8), (25.0), (30.0), (-3.0), (NULL), (70.0)) v(t);
--- the same over 100,000 totals read by parallel workers where they start
--- (0 to 99, each 1,000 times): 20,000 below 20, 30,000 from 20, 50,000 from 50
-CREATE TABLE funnel_totals AS SELECT (g % 100)::float8 AS t FROM generate_series(1, 100000) g;
-ANALYZE funnel_totals;
-BEGIN;
-SET LOCAL parallel_setup_cost = 0;
-SET LOCAL parallel_tuple_cost = 0;
-SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL max_parallel_workers_per_gather = 2;
-SELECT lead_scoring.funnel_counts(t, '{0,20,50}') FROM funnel_totals;
-COMMIT;
-DROP TABLE funnel_totals;
--- thresholds out of order are refused
-SELECT lead_scoring.funnel_counts(1, '{20,0}');
-
 -- "Open the funnel": A from 80 to 60. No refresh step: the next SELECT sees it.
 UPDATE lead_scoring.grades SET min_score = 60 WHERE grade = 'A';
 SELECT lead_id, grade, sales_ready FROM lead_scoring.lead_grades ORDER BY lead_id;

@@ -211,7 +211,7 @@ BEGIN;
 INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
 VALUES (:live, 'web', 'webinar', '{"asset": "batch_test"}', 1);
 SAVEPOINT before_read;
-SELECT count(*) FROM lead_scoring.lead_grades;
+SELECT count(grade) FROM lead_scoring.lead_grades;
 ROLLBACK TO SAVEPOINT before_read;
 INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, properties, points)
 VALUES (:live, 'web', 'web_visit', '{"asset": "batch_test"}', 1);

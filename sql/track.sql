@@ -141,13 +141,15 @@ SELECT lead_id, engagement_score FROM lead_scoring.lead_scores s, LATERAL lead_s
  WHERE s.lead_id IN (800, 801) ORDER BY s.lead_id;
 SELECT * FROM public.live_mismatches();
 -- A month detached leaves the scores, and loses the triggers: 800 keeps
--- three visits (15); 801 had only that month and leaves.
+-- three visits (15); 801 had only that month, and keeps a row without
+-- activities only for its opt-out (the funnel leaves it out).
 ALTER TABLE public.events_by_month DETACH PARTITION public.events_2025_12 CONCURRENTLY;
 SELECT lead_id, engagement_score FROM lead_scoring.lead_scores s, LATERAL lead_scoring.lead_score(s.lead_id, '2026-03-01')
  WHERE s.lead_id IN (800, 801) ORDER BY s.lead_id;
 SELECT count(*) AS live_triggers FROM pg_trigger WHERE tgrelid = 'public.events_2025_12'::regclass;
 -- A partition truncated: 800 keeps its January visit (5). The whole table
--- truncated (which truncates each partition too): its leads leave.
+-- truncated (which truncates each partition too): its leads leave, but for
+-- 801's row (its opt-out).
 TRUNCATE public.events_2026_02;
 SELECT engagement_score FROM lead_scoring.lead_score(800, '2026-03-01');
 INSERT INTO public.events_by_month VALUES (802, 'web_visit', '2026-02-15');
@@ -191,4 +193,5 @@ DROP FOREIGN TABLE public.events_remote;
 DROP SERVER nowhere;
 DROP FOREIGN DATA WRAPPER no_handler;
 DELETE FROM lead_scoring.suppressions WHERE lead_id = 801;  -- its opt-out: the later tests count suppressions
+SELECT count(*) AS left_behind FROM lead_scoring.lead_scores WHERE lead_id = 801;   -- its row went with it
 SELECT activity_table FROM lead_scoring.tracked_tables ORDER BY 1;

@@ -24,8 +24,8 @@ funnel_array_data(ArrayType *array)
 }
 
 /* The min_scores array as doubles, checked: one-dimensional, no null, ascending. */
-static const double *
-funnel_thresholds(ArrayType *min_scores, int *ngrades)
+const double *
+grade_thresholds_arg(ArrayType *min_scores, int *ngrades)
 {
 	const double *values;
 	int			n;
@@ -38,6 +38,10 @@ funnel_thresholds(ArrayType *min_scores, int *ngrades)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("grade thresholds must not hold a null min_score")));
+	if (ARR_ELEMTYPE(min_scores) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("grade thresholds must be an array of double precision")));
 	n = ArrayGetNItems(ARR_NDIM(min_scores), ARR_DIMS(min_scores));
 	values = (const double *) funnel_array_data(min_scores);
 	for (int i = 1; i < n; i++)
@@ -47,6 +51,29 @@ funnel_thresholds(ArrayType *min_scores, int *ngrades)
 					 errmsg("grade thresholds must be in ascending order of min_score")));
 	*ngrades = n;
 	return values;
+}
+
+/*
+ * The position, from 1, of the grade a total earns among ascending
+ * min_scores, as grade_index() gives it: the number of them at or below it,
+ * at least 1 (NaN is above every number, as PostgreSQL orders it).
+ */
+int
+grade_position(double total, const double *min_scores, int ngrades)
+{
+	int			lo = 0;
+	int			hi = ngrades;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (float8_le(min_scores[mid], total))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return Max(lo, 1);
 }
 
 /* A state of ngrades positions with nothing counted, in the aggregate's context. */
@@ -81,10 +108,29 @@ funnel_slots(ArrayType *state, int *ngrades)
 	return (double *) funnel_array_data(state);
 }
 
+/* Count a lead at a position (from 0), with its total if it has one. */
+static void
+funnel_count(double *slots, int position, bool has_total, double total)
+{
+	slots = slots + position * FUNNEL_SLOTS;
+	if (has_total)
+	{
+		if (slots[1] == 0 || float8_lt(total, slots[2]))
+			slots[2] = total;
+		if (slots[1] == 0 || float8_gt(total, slots[3]))
+			slots[3] = total;
+		slots[1] += 1;
+	}
+	slots[0] += 1;
+}
+
 /*
- * funnel_counts_transfn(state, total, min_scores): count one lead whose total
- * is 'total' (null: no total, graded the lowest, as grade_index() grades it)
- * at the grade position grade_index() gives it.  No grades (min_scores null
+ * funnel_counts_transfn(state, stamp, fit_tests, fit_basis, engagement,
+ * model, as_of, min_scores): count one lead_scores row at the grade position
+ * grade_index(stored_total_score(...)) gives it, with its total (none
+ * without a model).  A stamp that holds and falls within one grade places it
+ * without evaluating it; it is evaluated only if its bounds reach beyond the
+ * lowest or highest total of its grade so far.  No grades (min_scores null
  * or empty): nothing is counted.
  */
 PG_FUNCTION_INFO_V1(lead_scoring_funnel_counts_transfn);
@@ -97,15 +143,19 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 	int			ngrades;
 	int			state_grades;
 	double	   *slots;
-	int			position = 0;
+	TimestampTz as_of;
+	double		low;
+	double		high;
+	double		total;
+	int			position;
 
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(7))
 	{
 		if (state == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	min_scores = funnel_thresholds(PG_GETARG_ARRAYTYPE_P(2), &ngrades);
+	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(7), &ngrades);
 	if (ngrades == 0)
 	{
 		if (state == NULL)
@@ -120,31 +170,33 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the grade thresholds changed within one funnel (%d grades, then %d)",
 						state_grades, ngrades)));
-	if (!PG_ARGISNULL(1))
+	if (PG_ARGISNULL(5) || PG_ARGISNULL(6))
 	{
-		double		total = PG_GETARG_FLOAT8(1);
-		int			lo = 0;
-		int			hi = ngrades;
-
-		/* the min_scores at or below the total, at least one, less one */
-		while (lo < hi)
-		{
-			int			mid = lo + (hi - lo) / 2;
-
-			if (float8_le(min_scores[mid], total))
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		position = Max(lo, 1) - 1;
-		slots = slots + position * FUNNEL_SLOTS;
-		if (slots[1] == 0 || float8_lt(total, slots[2]))
-			slots[2] = total;
-		if (slots[1] == 0 || float8_gt(total, slots[3]))
-			slots[3] = total;
-		slots[1] += 1;
+		funnel_count(slots, 0, false, 0);
+		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	slots[0] += 1;
+	as_of = PG_GETARG_TIMESTAMPTZ(6);
+	if (stamped_total_bounds(fcinfo, 1, as_of, &low, &high) &&
+		(position = grade_position(low, min_scores, ngrades)) ==
+		grade_position(high, min_scores, ngrades))
+	{
+		double	   *known = slots + (position - 1) * FUNNEL_SLOTS;
+
+		if (known[1] > 0 && float8_ge(low, known[2]) && float8_le(high, known[3]))
+		{
+			/* within the lowest and highest so far: neither moves */
+			known[0] += 1;
+			known[1] += 1;
+			PG_RETURN_ARRAYTYPE_P(state);
+		}
+		total = stamped_row_total(fcinfo, 2, as_of);
+	}
+	else
+	{
+		total = stamped_row_total(fcinfo, 2, as_of);
+		position = grade_position(total, min_scores, ngrades);
+	}
+	funnel_count(slots, position - 1, true, total);
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 

@@ -113,6 +113,7 @@ typedef struct ScoringModel
 	int64	   *fit_test_ids;	/* distinct tests of the fit rules, ascending */
 	int		   *fit_test_rules;	/* for each, the index of a fit rule making it */
 	uint64		fit_basis;		/* identifies the set of tests a lead's record covers */
+	uint64		definition_hash;	/* of the whole definition: what a score stamp was made under */
 
 	/*
 	 * The older fingerprints and fit bases that stored states and records
@@ -212,5 +213,19 @@ extern void check_state_matches_model(const EngagementState *state,
 									  const ScoringModel *model);
 extern void two_model_args(FunctionCallInfo fcinfo, int a, int b, ScoringModel **first,
 						   ScoringModel **second);
+extern double engagement_value(const EngagementState *state, const ScoringModel *model,
+							   TimestampTz as_of);
+extern void engagement_bounds(const EngagementState *state, const ScoringModel *model,
+							  TimestampTz from, TimestampTz to, double *low, double *high);
+extern double record_fit_score(const ScoringModel *model, ArrayType *tests);
+
+/* funnel.c */
+extern int	grade_position(double total, const double *min_scores, int ngrades);
+extern const double *grade_thresholds_arg(ArrayType *min_scores, int *ngrades);
+
+/* score_stamp.c */
+extern bool stamped_total_bounds(FunctionCallInfo fcinfo, int first, TimestampTz as_of,
+								 double *low, double *high);
+extern double stamped_row_total(FunctionCallInfo fcinfo, int first, TimestampTz as_of);
 
 #endif							/* LEAD_SCORING_H */

@@ -80,6 +80,7 @@ typedef struct LiveSettings
 	Interval	burst_window;
 	bool		sales_ready_from_null;	/* the lowest sales-ready total */
 	double		sales_ready_from;
+	ArrayType  *min_scores;		/* grade_thresholds.min_scores, or NULL */
 	int			ntracked;
 	TrackedTable *tracked;
 	MemoryContext context;
@@ -219,12 +220,12 @@ column(HeapTuple row, int n, bool *isnull)
 /*
  * The settings (the opt-out and opt-in types as one list, then the burst
  * ones), the tracked tables as one query and each of them, the lowest
- * sales-ready total, and the version of live_settings_version (on 1.4's SQL;
- * on 1.3's, nulls).
+ * sales-ready total and the grade thresholds, and the version of
+ * live_settings_version (on 1.4's SQL; on 1.3's, nulls).
  */
 static const char *const settings_sql =
 "SELECT %s, lead_scoring.activity_sources_sql(), s.opt_types, s.burst_max, s.burst_window,"
-"       t.tables, t.leads, t.types, t.times, t.properties, %s"
+"       t.tables, t.leads, t.types, t.times, t.properties, %s, %s"
 "  FROM (SELECT max(s.value) FILTER (WHERE s.name = 'opt_out_activity_types') || ',' ||"
 "               max(s.value) FILTER (WHERE s.name = 'opt_in_activity_types') AS opt_types,"
 "               max(s.value) FILTER (WHERE s.name = 'burst_max_activities')::bigint AS burst_max,"
@@ -277,6 +278,8 @@ reload_live_settings(void)
 											  versioned ? "v.ctid, v.xmin" : "NULL::tid, NULL::xid",
 											  versioned ? "(SELECT g.sales_ready_from FROM lead_scoring.grade_thresholds g)" :
 											  "NULL::float8",
+											  versioned ? "(SELECT g.min_scores FROM lead_scoring.grade_thresholds g)" :
+											  "NULL::float8[]",
 											  versioned ? ", lead_scoring.live_settings_version v" : ""),
 									 InvalidOid, 0, NULL),
 						   NULL, NULL, false, 0);
@@ -337,6 +340,8 @@ reload_live_settings(void)
 	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 12, &isnull);
 	live_settings.sales_ready_from_null = isnull;
 	live_settings.sales_ready_from = isnull ? 0 : DatumGetFloat8(value);
+	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 13, &isnull);
+	live_settings.min_scores = isnull ? NULL : DatumGetArrayTypePCopy(value);
 
 	value = SPI_getbinval(row, SPI_tuptable->tupdesc, 7, &isnull);
 	live_settings.ntracked = 0;
@@ -471,19 +476,24 @@ reload_active_model(void)
  * an older fingerprint the model accepts is brought to the model's), and the
  * handoff flag cleared for a lead whose score (of the row as it was before
  * this statement) has faded below sales-ready by time alone, so that
- * hand_off hands it off again if the new rows lift it.  The model is $2, the
- * lowest sales-ready total $7.
+ * hand_off hands it off again if the new rows lift it, and the row's score
+ * stamp made anew.  The model is $2, the lowest sales-ready total $7, the
+ * grade thresholds $11.
  */
 static char *
 merge_set_sql(const char *new_state)
 {
-	return psprintf("engagement = lead_scoring.merge_engagement(s.engagement, %s%s), scored_at = now(),"
-					" handed_off = s.handed_off AND %s",
-					new_state, have_sql_1_4() ? ", $2" : "",
-					have_sql_1_4() ?
-					"coalesce(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now())"
-					" >= $7, false)" :
-					"(lead_scoring.lead_score(s.lead_id, now())).sales_ready");
+	if (!have_sql_1_4())
+		return psprintf("engagement = lead_scoring.merge_engagement(s.engagement, %s), scored_at = now(),"
+						" handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready",
+						new_state);
+	return psprintf("engagement = lead_scoring.merge_engagement(s.engagement, %1$s, $2), scored_at = now(),"
+					" handed_off = s.handed_off AND"
+					" coalesce(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now())"
+					" >= $7, false),"
+					" score_stamp = lead_scoring.stamp_score(s.fit_tests, s.fit_basis,"
+					" lead_scoring.merge_engagement(s.engagement, %1$s, $2), $2, $11, now())",
+					new_state);
 }
 
 /*
@@ -500,8 +510,7 @@ merge_returning_sql(const char *burst_sources)
 					have_sql_1_4() ?
 					"lead_scoring.handoff_due(s.handed_off,"
 					" lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, $2, now()), $7,"
-					" EXISTS (SELECT FROM lead_scoring.suppressions x"
-					"          WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL))" : "true",
+					" s.open_suppressions > 0)" : "true",
 					burst_sources == NULL ? "" :
 					psprintf(", EXISTS (SELECT FROM (%s) a"
 							 "     WHERE a.lead_id = s.lead_id AND a.occurred_at >= $8 AND a.occurred_at <= $9 OFFSET $10)",
@@ -551,7 +560,7 @@ upsert_sql(char **columns, const char *burst_sources)
 }
 
 /*
- * Merge one new row, its columns $11 to $14 (of their columns' types), into
+ * Merge one new row, its columns $12 to $15 (of their columns' types), into
  * the row its lead has: no aggregate, no speculative insertion.  Nothing is
  * merged for a lead without a row (upsert_sql then adds it).
  */
@@ -560,8 +569,8 @@ update_sql(const char *burst_sources)
 {
 	return psprintf("UPDATE lead_scoring.lead_scores s"
 					"   SET %s"
-					" WHERE s.lead_id = $11 AND %s%s",
-					merge_set_sql("lead_scoring.activity_state($2, $12::text, $13, $14::jsonb)"),
+					" WHERE s.lead_id = $12 AND %s%s",
+					merge_set_sql("lead_scoring.activity_state($2, $13::text, $14, $15::jsonb)"),
 					merge_versions_sql(), merge_returning_sql(burst_sources));
 }
 
@@ -781,15 +790,15 @@ merge_few(char **columns, Oid relid, const NewRow *one_row, Oid *types, Datum *v
 	{
 		for (int c = 0; c < TRACKED_COLUMNS; c++)
 		{
-			types[10 + c] = one_row->types[c];
-			values[10 + c] = one_row->values[c];
-			nulls[10 + c] = one_row->nulls[c] ? 'n' : ' ';
+			types[11 + c] = one_row->types[c];
+			values[11 + c] = one_row->values[c];
+			nulls[11 + c] = one_row->nulls[c] ? 'n' : ' ';
 		}
-		ret = SPI_execute_plan(kept_plan(update_sql(live_settings.activity_sources), relid, 14, types),
+		ret = SPI_execute_plan(kept_plan(update_sql(live_settings.activity_sources), relid, 15, types),
 							   values, nulls, false, 0);
 	}
 	if (ret == -1 || (ret == SPI_OK_UPDATE_RETURNING && SPI_processed == 0))
-		ret = SPI_execute_plan(kept_plan(upsert_sql(columns, live_settings.activity_sources), relid, 10, types),
+		ret = SPI_execute_plan(kept_plan(upsert_sql(columns, live_settings.activity_sources), relid, 11, types),
 							   values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT_RETURNING && ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "the merge of score_inserted_activities failed: %s", SPI_result_code_string(ret));
@@ -883,10 +892,10 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 	}
 	for (int tries = 0;; tries++)
 	{
-		Oid			types[14] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID,
-		FLOAT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
-		Datum		values[14];
-		char		nulls[14];
+		Oid			types[15] = {TEXTARRAYOID, JSONBOID, TIDOID, XIDOID, TIDOID, XIDOID,
+		FLOAT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, FLOAT8ARRAYOID};
+		Datum		values[15];
+		char		nulls[15];
 		NewRow		last_row;
 		bool		any_lead = false;
 		bool		any_opt = false;
@@ -932,6 +941,8 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 		nulls[6] = live_settings.sales_ready_from_null ? 'n' : ' ';
 		nulls[7] = nulls[8] = 'n';
 		values[9] = Int64GetDatum(live_settings.burst_max);
+		values[10] = PointerGetDatum(live_settings.min_scores);
+		nulls[10] = live_settings.min_scores != NULL ? ' ' : 'n';
 
 		if (small)
 		{
@@ -963,7 +974,7 @@ lead_scoring_score_inserted_activities(PG_FUNCTION_ARGS)
 		}
 		else
 		{
-			row = select_one_row(merge_sql(trigger->tgargs), relid, false, 10, types, values, nulls);
+			row = select_one_row(merge_sql(trigger->tgargs), relid, false, 11, types, values, nulls);
 			lead_ids = column(row, 1, &lead_ids_null);
 			due_ids = column(row, 2, &due_ids_null);
 			latest_opt = column(row, 3, &latest_opt_null);

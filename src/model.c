@@ -817,6 +817,8 @@ parse_scoring_model(Jsonb *definition)
 	model->fingerprint = compute_fingerprint(model);
 	collect_fit_tests(model);
 	parse_stored_bases(model, root);
+	model->definition_hash = hash_bytes_extended((const unsigned char *) VARDATA_ANY(definition),
+												 VARSIZE_ANY_EXHDR(definition), 0);
 	return model;
 }
 

@@ -132,29 +132,6 @@ read_thresholds(Thresholds *t, ArrayType *min_scores, ArrayType *sales_ready)
 }
 
 /*
- * The grade a score earns, as a position from 0 (the lowest grade, also for
- * scores below every threshold), as grade_index() less one: the number of
- * min_scores at or below the score, at least 1.
- */
-static int
-grade_position(const Thresholds *t, double score)
-{
-	int			lo = 0;
-	int			hi = t->ngrades;
-
-	while (lo < hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-
-		if (float8_le(t->min_scores[mid], score))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return Max(lo, 1) - 1;
-}
-
-/*
  * regrade_transfn(report, lead_id, handed_off, before, after,
  * min_scores, sales_ready): count one lead graded with score 'before' (null:
  * it had no grade) and 'after'.
@@ -194,14 +171,14 @@ lead_scoring_regrade_transfn(PG_FUNCTION_ARGS)
 	if (has_grades)
 	{
 		const Thresholds *t = &report->thresholds;
-		int			after = grade_position(t, PG_GETARG_FLOAT8(4));
+		int			after = grade_position(PG_GETARG_FLOAT8(4), t->min_scores, t->ngrades) - 1;
 
 		ready_after = t->sales_ready[after];
 		if (PG_ARGISNULL(3))
 			report->changed_grade++;	/* a lead new to scoring had no grade */
 		else
 		{
-			int			before = grade_position(t, PG_GETARG_FLOAT8(3));
+			int			before = grade_position(PG_GETARG_FLOAT8(3), t->min_scores, t->ngrades) - 1;
 
 			ready_before = t->sales_ready[before];
 			if (before != after)

@@ -204,14 +204,10 @@ evaluate_engagement(const EngagementState *state, const ScoringModel *model,
 	return score;
 }
 
-/* engagement_score(state, model, as_of): the capped, decayed engagement score. */
-PG_FUNCTION_INFO_V1(lead_scoring_engagement_score);
-Datum
-lead_scoring_engagement_score(PG_FUNCTION_ARGS)
+/* The capped, decayed engagement score of a state at as_of. */
+double
+engagement_value(const EngagementState *state, const ScoringModel *model, TimestampTz as_of)
 {
-	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
-	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
-	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(2);
 	Contribution local[LOCAL_ITEMS];
 	Contribution *parts = model->nactivity_rules <= LOCAL_ITEMS ? local
 		: palloc(sizeof(Contribution) * model->nactivity_rules);
@@ -220,7 +216,88 @@ lead_scoring_engagement_score(PG_FUNCTION_ARGS)
 
 	if (parts != local)
 		pfree(parts);
-	PG_RETURN_FLOAT8(score);
+	return score;
+}
+
+/* engagement_score(state, model, as_of): the capped, decayed engagement score. */
+PG_FUNCTION_INFO_V1(lead_scoring_engagement_score);
+Datum
+lead_scoring_engagement_score(PG_FUNCTION_ARGS)
+{
+	EngagementState *state = PG_GETARG_ENGAGEMENT_STATE(0);
+	ScoringModel *model = scoring_model_arg(fcinfo, 1, fcinfo->flinfo);
+
+	PG_RETURN_FLOAT8(engagement_value(state, model, PG_GETARG_TIMESTAMPTZ(2)));
+}
+
+/*
+ * Bounds of a state's engagement score at every instant from 'from' to 'to'
+ * (from <= to): each rule's points are monotone in time (positive ones fall,
+ * negative ones rise towards 0), and capping and summing keep the order, so
+ * the lowest score takes the positive points at 'to' and the negative ones at
+ * 'from', the highest the other way round.  The operations are those of
+ * evaluate_engagement, in its order, so that its result lies within.
+ */
+void
+engagement_bounds(const EngagementState *state, const ScoringModel *model,
+				  TimestampTz from, TimestampTz to, double *low, double *high)
+{
+	const EngagementEntry *local_entries[LOCAL_ITEMS];
+	double		local_early[LOCAL_ITEMS];
+	double		local_late[LOCAL_ITEMS];
+	Contribution local_low[LOCAL_ITEMS];
+	Contribution local_high[LOCAL_ITEMS];
+	const EngagementEntry **entries = local_entries;
+	double	   *early = local_early;
+	double	   *late = local_late;
+	Contribution *lows = local_low;
+	Contribution *highs = local_high;
+	int			nparts = 0;
+	TimestampTz start = evaluation_instant(state, from);
+
+	*low = *high = 0;
+	if (state->nentries == 0)
+		return;
+	if (model->ncounters > LOCAL_ITEMS)
+	{
+		entries = palloc(sizeof(EngagementEntry *) * model->ncounters);
+		early = palloc(sizeof(double) * model->ncounters);
+		late = palloc(sizeof(double) * model->ncounters);
+	}
+	if (model->nactivity_rules > LOCAL_ITEMS)
+	{
+		lows = palloc(sizeof(Contribution) * model->nactivity_rules);
+		highs = palloc(sizeof(Contribution) * model->nactivity_rules);
+	}
+	decay_counters(state, model, start, entries, early);
+	decay_counters(state, model, Max(start, to), entries, late);
+	for (int i = 0; i < model->nactivity_rules; i++)
+	{
+		const ActivityRule *rule = &model->activity_rules[model->rules_by_id[i]];
+		int			k = rule->counter_position;
+		double		at_start = early[k] * rule->points;
+		double		at_end = late[k] * rule->points;
+
+		if (entries[k] == NULL)
+			continue;
+		lows[nparts].component = highs[nparts].component = rule->component;
+		lows[nparts].after_rule_cap = clamp_to_cap(Min(at_start, at_end), rule->has_cap, rule->max_points);
+		highs[nparts].after_rule_cap = clamp_to_cap(Max(at_start, at_end), rule->has_cap, rule->max_points);
+		nparts++;
+	}
+	*low = apply_component_caps(model, lows, nparts);
+	*high = apply_component_caps(model, highs, nparts);
+	if (entries != local_entries)
+	{
+		pfree(entries);
+		pfree(early);
+		pfree(late);
+	}
+	if (lows != local_low)
+	{
+		pfree(lows);
+		pfree(highs);
+	}
 }
 
 /* engagement_breakdown(state, model, as_of): one row per rule with activities. */
@@ -628,6 +705,27 @@ tests_passed_by_record(const ScoringModel *model, ArrayType *tests, bool *passed
 	}
 }
 
+/* The fit score of a record of tests passed, under a model whose basis it fits. */
+double
+record_fit_score(const ScoringModel *model, ArrayType *tests)
+{
+	bool		local_passed[LOCAL_ITEMS];
+	Contribution local[LOCAL_ITEMS];
+	bool	   *passed = model->nfit_tests <= LOCAL_ITEMS ? local_passed : palloc(model->nfit_tests);
+	Contribution *parts = model->nfit_rules <= LOCAL_ITEMS ? local
+		: palloc(sizeof(Contribution) * model->nfit_rules);
+	int			nparts;
+	double		score;
+
+	tests_passed_by_record(model, tests, passed);
+	score = fit_of_tests_passed(model, passed, parts, &nparts);
+	if (parts != local)
+		pfree(parts);
+	if (passed != local_passed)
+		pfree(passed);
+	return score;
+}
+
 /*
  * tested_fit_score(fit_tests, fit_basis, model): the fit score of a lead's
  * record of the tests it passed, under a model with the same tests (any
@@ -640,12 +738,6 @@ lead_scoring_tested_fit_score(PG_FUNCTION_ARGS)
 {
 	ScoringModel *model;
 	ArrayType  *tests;
-	bool		local_passed[LOCAL_ITEMS];
-	Contribution local[LOCAL_ITEMS];
-	bool	   *passed;
-	Contribution *parts;
-	int			nparts;
-	double		score;
 
 	if (PG_ARGISNULL(2))
 		PG_RETURN_NULL();
@@ -661,15 +753,7 @@ lead_scoring_tested_fit_score(PG_FUNCTION_ARGS)
 						   (unsigned long long) model->fit_basis),
 				 state_mismatch_hint()));
 	tests = PG_ARGISNULL(0) ? construct_empty_array(INT8OID) : PG_GETARG_ARRAYTYPE_P(0);
-	passed = model->nfit_tests <= LOCAL_ITEMS ? local_passed : palloc(model->nfit_tests);
-	parts = model->nfit_rules <= LOCAL_ITEMS ? local : palloc(sizeof(Contribution) * model->nfit_rules);
-	tests_passed_by_record(model, tests, passed);
-	score = fit_of_tests_passed(model, passed, parts, &nparts);
-	if (parts != local)
-		pfree(parts);
-	if (passed != local_passed)
-		pfree(passed);
-	PG_RETURN_FLOAT8(score);
+	PG_RETURN_FLOAT8(record_fit_score(model, tests));
 }
 
 /*

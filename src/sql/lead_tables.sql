@@ -45,7 +45,9 @@ CREATE TABLE lead_scoring.lead_scores (
   handed_off boolean NOT NULL DEFAULT false,
   scored_at  timestamptz NOT NULL DEFAULT now(),
   fit_tests  bigint[] NOT NULL DEFAULT '{}',
-  fit_basis  bigint
+  fit_basis  bigint,
+  score_stamp lead_scoring.score_stamp,
+  open_suppressions integer NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE lead_scoring.lead_scores IS 'Live scoring state of every lead, kept current by triggers; read it through lead_scoring.lead_grades. Derived data: rebuilt by lead_scoring.rescore()';
 COMMENT ON COLUMN lead_scoring.lead_scores.lead_id IS 'Lead identifier';
@@ -53,6 +55,8 @@ COMMENT ON COLUMN lead_scoring.lead_scores.engagement IS 'Engagement state: eval
 COMMENT ON COLUMN lead_scoring.lead_scores.handed_off IS 'Handed off to sales and still sales-ready (see lead_scoring.handoffs)';
 COMMENT ON COLUMN lead_scoring.lead_scores.scored_at IS 'When the state last changed';
 COMMENT ON COLUMN lead_scoring.lead_scores.fit_tests IS 'The fit tests the lead passed (lead_scoring.lead_fit_tests): evaluate with lead_scoring.tested_fit_score(fit_tests, fit_basis, definition)';
+COMMENT ON COLUMN lead_scoring.lead_scores.score_stamp IS 'Bounds of the total score until the lead''s grade may change, made with the row (lead_scoring.stamp_score): the views grade the lead from it without evaluating it while it holds; ignored once the row or the model differs from what it was made from';
+COMMENT ON COLUMN lead_scoring.lead_scores.open_suppressions IS 'The lead''s suppressions not lifted (lead_scoring.suppressions), kept by a trigger there: the lead is out of the funnel and the sales views while it has any';
 COMMENT ON COLUMN lead_scoring.lead_scores.fit_basis IS 'The set of fit tests fit_tests covers (lead_scoring.fit_basis of the model); null for a lead not in leads, whose fit is 0';
 
 -- STABLE, not IMMUTABLE, as jsonb_build_object is: an IMMUTABLE function

@@ -134,7 +134,10 @@ BEGIN
       UPDATE lead_scoring.lead_scores s
          SET engagement = fresh.engagement, scored_at = now(),
              -- faded below sales-ready since its handoff: it may be handed off again
-             handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
+             handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready,
+             score_stamp = lead_scoring.stamp_score(t.fit_tests, t.fit_basis, fresh.engagement,
+                                                    (SELECT m.definition FROM lead_scoring.models m WHERE m.is_active),
+                                                    (SELECT g.min_scores FROM lead_scoring.grade_thresholds g), now())
         FROM lead_scoring.lead_scores t LEFT JOIN fresh USING (lead_id)
        WHERE s.lead_id = t.lead_id AND ($1 IS NULL OR t.lead_id = ANY ($1))
          -- the leads asked for are written even if unchanged, so that a
@@ -149,8 +152,9 @@ BEGIN
   IF changed IS NOT NULL THEN
     PERFORM lead_scoring.hand_off(changed, 'activity');
     -- as rescore() would: a lead is scored if it is in leads or has activities
+    -- (or is suppressed: its row keeps the count)
     DELETE FROM lead_scoring.lead_scores s
-     WHERE s.lead_id = ANY (changed) AND s.engagement IS NULL
+     WHERE s.lead_id = ANY (changed) AND s.engagement IS NULL AND s.open_suppressions = 0
        AND NOT EXISTS (SELECT FROM lead_scoring.leads l WHERE l.lead_id = s.lead_id);
   END IF;
 END
@@ -210,15 +214,20 @@ BEGIN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
   WITH scored AS (
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_tests, fit_basis)
-    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_tests(m.definition, n.email, n.first_name, n.last_name,
-                                                          n.company, n.attributes), '{}'),
-           lead_scoring.fit_basis(m.definition)
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_tests, fit_basis, score_stamp)
+    SELECT n.lead_id, f.tests, f.basis, lead_scoring.stamp_score(f.tests, f.basis, NULL, m.definition, t.min_scores, now())
       FROM new_leads n LEFT JOIN lead_scoring.models m ON m.is_active
+     CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.lead_fit_tests(m.definition, n.email, n.first_name, n.last_name,
+                                                                     n.company, n.attributes), '{}') AS tests,
+                                lead_scoring.fit_basis(m.definition) AS basis) f
+     CROSS JOIN lead_scoring.grade_thresholds t
      ORDER BY n.lead_id
     ON CONFLICT (lead_id) DO UPDATE SET fit_tests = excluded.fit_tests, fit_basis = excluded.fit_basis, scored_at = now(),
        -- faded below sales-ready since its handoff: it may be handed off again
-       handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
+       handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready,
+       score_stamp = lead_scoring.stamp_score(excluded.fit_tests, excluded.fit_basis, s.engagement,
+                                              (SELECT m.definition FROM lead_scoring.models m WHERE m.is_active),
+                                              (SELECT t.min_scores FROM lead_scoring.grade_thresholds t), now())
     RETURNING s.lead_id)
   SELECT array_agg(lead_id) INTO lead_ids FROM scored;
   INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
@@ -249,18 +258,23 @@ BEGIN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
   WITH scored AS (
-    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_tests, fit_basis)
-    SELECT n.lead_id, coalesce(lead_scoring.lead_fit_tests(m.definition, n.email, n.first_name, n.last_name,
-                                                          n.company, n.attributes), '{}'),
-           lead_scoring.fit_basis(m.definition)
+    INSERT INTO lead_scoring.lead_scores AS s (lead_id, fit_tests, fit_basis, score_stamp)
+    SELECT n.lead_id, f.tests, f.basis, lead_scoring.stamp_score(f.tests, f.basis, NULL, m.definition, t.min_scores, now())
       FROM new_leads n LEFT JOIN old_leads o USING (lead_id) LEFT JOIN lead_scoring.models m ON m.is_active
+     CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.lead_fit_tests(m.definition, n.email, n.first_name, n.last_name,
+                                                                     n.company, n.attributes), '{}') AS tests,
+                                lead_scoring.fit_basis(m.definition) AS basis) f
+     CROSS JOIN lead_scoring.grade_thresholds t
      WHERE o.lead_id IS NULL   -- a lead whose id changed comes in as if inserted
         OR (n.email, n.first_name, n.last_name, n.company, n.attributes)
            IS DISTINCT FROM (o.email, o.first_name, o.last_name, o.company, o.attributes)
      ORDER BY n.lead_id
     ON CONFLICT (lead_id) DO UPDATE SET fit_tests = excluded.fit_tests, fit_basis = excluded.fit_basis, scored_at = now(),
        -- faded below sales-ready since its handoff: it may be handed off again
-       handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready
+       handed_off = s.handed_off AND (lead_scoring.lead_score(s.lead_id, now())).sales_ready,
+       score_stamp = lead_scoring.stamp_score(excluded.fit_tests, excluded.fit_basis, s.engagement,
+                                              (SELECT m.definition FROM lead_scoring.models m WHERE m.is_active),
+                                              (SELECT t.min_scores FROM lead_scoring.grade_thresholds t), now())
     RETURNING s.lead_id)
   SELECT array_agg(lead_id) INTO lead_ids FROM scored;
   INSERT INTO lead_scoring.suppressions (lead_id, kind, reason)
@@ -300,7 +314,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 BEGIN
   UPDATE lead_scoring.lead_scores s SET fit_tests = '{}', fit_basis = NULL, scored_at = now() WHERE s.lead_id = ANY (lead_ids);
   PERFORM lead_scoring.recompute_engagement(lead_ids);
-  DELETE FROM lead_scoring.lead_scores s WHERE s.lead_id = ANY (lead_ids) AND s.engagement IS NULL;
+  DELETE FROM lead_scoring.lead_scores s
+   WHERE s.lead_id = ANY (lead_ids) AND s.engagement IS NULL AND s.open_suppressions = 0;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.forget_leads(bigint[]) IS

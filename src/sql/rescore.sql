@@ -423,9 +423,15 @@ BEGIN
     locked := cardinality(changed) <= 64 OR cardinality(caught_up) >= 8
               OR (cardinality(caught_up) > 1 AND 2 * cardinality(changed) > caught_up[cardinality(caught_up) - 1]);
   END LOOP;
-  -- a row whose lead is gone (no lead, no activity), as rescore() leaves none
+  -- a row whose lead is gone (no lead, no activity), as rescore() leaves none;
+  -- a suppressed one keeps its row, which keeps the count, and nothing else
   DELETE FROM lead_scoring.lead_scores s
-   WHERE s.lead_id = ANY (gone) AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
+   WHERE s.lead_id = ANY (gone) AND s.open_suppressions = 0
+     AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
+  UPDATE lead_scoring.lead_scores s
+     SET engagement = NULL, fit_tests = '{}', fit_basis = NULL, score_stamp = NULL, scored_at = now()
+   WHERE s.lead_id = ANY (gone) AND (s.engagement IS NOT NULL OR s.fit_basis IS NOT NULL)
+     AND NOT EXISTS (SELECT FROM lead_scoring_rescore r WHERE r.lead_id = s.lead_id);
   -- 3. the report: every lead, its total before (its row as it is) and after
   -- (its new row, or its row as it is under the model); first the rows of
   -- lead_scoring_rescore, then (not from scratch) those not written, in
@@ -457,15 +463,26 @@ BEGIN
   leads_changed_grade := report.changed_grade;
   leads_now_sales_ready := report.now_sales_ready;
   leads_no_longer_sales_ready := report.no_longer_sales_ready;
-  -- 4. only what differs is written: every row left is as seen
+  -- 4. only what differs is written: every row left is as seen; each row
+  -- written, and each whose stamp was made from another row or model, is
+  -- stamped
   UPDATE lead_scoring.lead_scores s
-     SET fit_tests = r.fit_tests, fit_basis = r.fit_basis, engagement = r.engagement, scored_at = now()
+     SET fit_tests = r.fit_tests, fit_basis = r.fit_basis, engagement = r.engagement, scored_at = now(),
+         score_stamp = lead_scoring.stamp_score(r.fit_tests, r.fit_basis, r.engagement, definition,
+                                                (SELECT t.min_scores FROM lead_scoring.grade_thresholds t), now())
     FROM lead_scoring_rescore r
-   WHERE r.differs AND r.seen IS NOT NULL AND r.lead_id = s.lead_id;
+   WHERE (r.differs OR NOT lead_scoring.stamp_is_current(s.score_stamp, r.fit_tests, r.fit_basis, r.engagement, definition))
+     AND r.seen IS NOT NULL AND r.lead_id = s.lead_id;
   GET DIAGNOSTICS written = ROW_COUNT;
-  INSERT INTO lead_scoring.lead_scores (lead_id, fit_tests, fit_basis, engagement, handed_off)
-  SELECT r.lead_id, r.fit_tests, r.fit_basis, r.engagement, r.handed_off FROM lead_scoring_rescore r
+  INSERT INTO lead_scoring.lead_scores (lead_id, fit_tests, fit_basis, engagement, handed_off, score_stamp)
+  SELECT r.lead_id, r.fit_tests, r.fit_basis, r.engagement, r.handed_off,
+         lead_scoring.stamp_score(r.fit_tests, r.fit_basis, r.engagement, definition, t.min_scores, now())
+    FROM lead_scoring_rescore r, lead_scoring.grade_thresholds t
    WHERE r.seen IS NULL ORDER BY r.lead_id;
+  IF from_scratch THEN
+    -- derived data too (a restored dump loads suppressions without counting)
+    PERFORM lead_scoring.recount_open_suppressions();
+  END IF;
   RAISE DEBUG 'rescore: from_scratch %, recounted types %, fit rescored %, leads written meanwhile caught up % without the lock and % with it, % rows rewritten',
     from_scratch, types, NOT same_fit, caught_up[1:cardinality(caught_up) - 1], caught_up[cardinality(caught_up)], written;
   DROP TABLE lead_scoring_rescore;

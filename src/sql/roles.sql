@@ -27,12 +27,18 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.check_setting(),
   lead_scoring.update_setting(),
   lead_scoring.note_live_settings_change(),
+  lead_scoring.count_opened_suppressions(),
+  lead_scoring.count_changed_suppressions(),
+  lead_scoring.count_deleted_suppressions(),
+  lead_scoring.count_truncated_suppressions(),
   lead_scoring.check_bogus_pattern()
 FROM PUBLIC;
 
 -- What runs with the owner's rights, and the operations granted to a role.
 REVOKE EXECUTE ON FUNCTION
   lead_scoring.rescore(),
+  lead_scoring.recount_open_suppressions(),
+  lead_scoring.count_suppressions(bigint[], bigint[]),
   lead_scoring.apply_model_changes(),
   lead_scoring.activate_model(text),
   lead_scoring.release_claim(bigint, text),

@@ -384,9 +384,7 @@ BEGIN
      WHERE ($1 IS NULL OR s.lead_id = ANY ($1))
        AND lead_scoring.handoff_due(s.handed_off,
              lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
-             (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t),
-             EXISTS (SELECT FROM lead_scoring.suppressions x
-                      WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)))$q$
+             (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t), s.open_suppressions > 0))$q$
   INTO lead_ids USING lead_ids;
   IF cardinality(lead_ids) = 0 THEN
     RETURN 0;
@@ -400,8 +398,7 @@ BEGIN
       FROM lead_scoring.lead_scores s
      CROSS JOIN LATERAL lead_scoring.score_snapshot(s.lead_id) snap
      WHERE s.lead_id = ANY (lead_ids) AND snap.sales_ready AND NOT s.handed_off
-       AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
-                        WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)),
+       AND s.open_suppressions = 0),
   -- NOT handed_off is checked again on the locked row: a concurrent writer that
   -- handed the lead off first wins, and this one records nothing for it
   marked AS (
@@ -431,9 +428,7 @@ COMMENT ON FUNCTION lead_scoring.hand_off(bigint[], text) IS
 -- at the lead again.
 CREATE FUNCTION lead_scoring.suppressed_handed_off() RETURNS bigint[]
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
-  SELECT ARRAY(SELECT DISTINCT x.lead_id FROM lead_scoring.suppressions x
-                WHERE x.lifted_at IS NULL
-                  AND EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = x.lead_id AND s.handed_off))
+  SELECT ARRAY(SELECT s.lead_id FROM lead_scoring.lead_scores s WHERE s.handed_off AND s.open_suppressions > 0)
 $$;
 COMMENT ON FUNCTION lead_scoring.suppressed_handed_off() IS
   'Leads still flagged handed off though suppressed: those hand_off clears, with the leads whose sales-readiness changed';

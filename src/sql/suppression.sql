@@ -55,6 +55,109 @@ COMMENT ON COLUMN lead_scoring.suppressions.lifted_at IS 'When the lead was rest
 COMMENT ON COLUMN lead_scoring.suppressions.lifted_by IS 'Who restored it';
 COMMENT ON COLUMN lead_scoring.suppressions.lift_reason IS 'Why it was restored';
 
+-- lead_scores.open_suppressions, read by the funnel and the sales views in
+-- place of a lookup of every lead's suppressions: each statement adds to a
+-- lead's count what it opened and takes off what it lifted or deleted, a
+-- delta, so that concurrent statements on one lead add up. A lead with open
+-- suppressions always has a row (made here if it has none; rows are deleted
+-- only at a count of 0), so a row made elsewhere starts at 0.
+CREATE FUNCTION lead_scoring.count_suppressions(opened bigint[], closed bigint[]) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  IF lead_scoring.loading_dump() THEN
+    RETURN;  -- restoring a dump: rescore() counts them
+  END IF;
+  INSERT INTO lead_scoring.lead_scores AS s (lead_id, open_suppressions)
+  SELECT c.lead_id, sum(c.change)
+    FROM (SELECT unnest(opened) AS lead_id, 1 AS change UNION ALL SELECT unnest(closed), -1) c
+   GROUP BY c.lead_id HAVING sum(c.change) <> 0 ORDER BY c.lead_id
+  ON CONFLICT (lead_id) DO UPDATE SET open_suppressions = s.open_suppressions + excluded.open_suppressions;
+  -- a row kept only for its count goes with it, as rescore() would leave none
+  DELETE FROM lead_scoring.lead_scores s
+   WHERE s.lead_id = ANY (closed) AND s.open_suppressions = 0 AND s.engagement IS NULL
+     AND NOT EXISTS (SELECT FROM lead_scoring.leads l WHERE l.lead_id = s.lead_id);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.count_suppressions(bigint[], bigint[]) IS
+  'Adds to lead_scores.open_suppressions one for each lead id in opened and takes one off for each in closed (the suppression triggers call it)';
+
+-- The triggers on suppressions, one per operation (each sees its own
+-- transition tables).
+CREATE FUNCTION lead_scoring.count_opened_suppressions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.suppressions', 'count_opened_suppressions');
+  PERFORM lead_scoring.count_suppressions(ARRAY(SELECT n.lead_id FROM new_rows n WHERE n.lifted_at IS NULL), '{}');
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.count_opened_suppressions() IS
+  'Trigger (after each INSERT on suppressions): counts the suppressions opened into lead_scores.open_suppressions';
+CREATE TRIGGER count_opened_suppressions AFTER INSERT ON lead_scoring.suppressions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.count_opened_suppressions();
+
+CREATE FUNCTION lead_scoring.count_changed_suppressions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.suppressions', 'count_changed_suppressions');
+  PERFORM lead_scoring.count_suppressions(ARRAY(SELECT n.lead_id FROM new_rows n WHERE n.lifted_at IS NULL),
+                                          ARRAY(SELECT o.lead_id FROM old_rows o WHERE o.lifted_at IS NULL));
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.count_changed_suppressions() IS
+  'Trigger (after each UPDATE on suppressions): counts the suppressions lifted (or opened again) into lead_scores.open_suppressions';
+CREATE TRIGGER count_changed_suppressions AFTER UPDATE ON lead_scoring.suppressions
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.count_changed_suppressions();
+
+CREATE FUNCTION lead_scoring.count_deleted_suppressions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.suppressions', 'count_deleted_suppressions');
+  PERFORM lead_scoring.count_suppressions('{}', ARRAY(SELECT o.lead_id FROM old_rows o WHERE o.lifted_at IS NULL));
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.count_deleted_suppressions() IS
+  'Trigger (after each DELETE on suppressions): takes the open suppressions deleted off lead_scores.open_suppressions';
+CREATE TRIGGER count_deleted_suppressions AFTER DELETE ON lead_scoring.suppressions
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.count_deleted_suppressions();
+
+CREATE FUNCTION lead_scoring.count_truncated_suppressions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.suppressions', 'count_truncated_suppressions');
+  UPDATE lead_scoring.lead_scores s SET open_suppressions = 0 WHERE s.open_suppressions <> 0;
+  DELETE FROM lead_scoring.lead_scores s
+   WHERE s.engagement IS NULL AND NOT EXISTS (SELECT FROM lead_scoring.leads l WHERE l.lead_id = s.lead_id);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.count_truncated_suppressions() IS
+  'Trigger (after TRUNCATE of suppressions): sets every lead_scores.open_suppressions to 0';
+CREATE TRIGGER count_truncated_suppressions AFTER TRUNCATE ON lead_scoring.suppressions
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.count_truncated_suppressions();
+
+-- The counts from scratch, under a lock that keeps suppressions as they are.
+CREATE FUNCTION lead_scoring.recount_open_suppressions() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  LOCK TABLE lead_scoring.suppressions IN SHARE MODE;
+  INSERT INTO lead_scoring.lead_scores AS s (lead_id, open_suppressions)
+  SELECT x.lead_id, count(*) FROM lead_scoring.suppressions x WHERE x.lifted_at IS NULL
+   GROUP BY x.lead_id ORDER BY x.lead_id
+  ON CONFLICT (lead_id) DO UPDATE SET open_suppressions = excluded.open_suppressions
+     WHERE s.open_suppressions <> excluded.open_suppressions;
+  UPDATE lead_scoring.lead_scores s SET open_suppressions = 0
+   WHERE s.open_suppressions <> 0
+     AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL);
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.recount_open_suppressions() IS
+  'Counts every lead''s open suppressions into lead_scores.open_suppressions anew (rescore() does, after a restore)';
+
+
 CREATE VIEW lead_scoring.suppressed_leads AS
 SELECT s.lead_id, l.email, s.kind, s.reason, s.suppressed_at, s.suppressed_by
   FROM lead_scoring.suppressions s LEFT JOIN lead_scoring.leads l USING (lead_id)

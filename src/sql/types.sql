@@ -35,3 +35,22 @@ COMMENT ON FUNCTION lead_scoring.engagement_state_in(cstring) IS 'Text input of 
 COMMENT ON FUNCTION lead_scoring.engagement_state_out(lead_scoring.engagement_state) IS 'Text output of an engagement state, as JSON with exact numbers';
 COMMENT ON FUNCTION lead_scoring.engagement_state_recv(internal) IS 'Binary input of an engagement state';
 COMMENT ON FUNCTION lead_scoring.engagement_state_send(lead_scoring.engagement_state) IS 'Binary output of an engagement state';
+
+CREATE TYPE lead_scoring.score_stamp;
+
+CREATE FUNCTION lead_scoring.score_stamp_in(cstring) RETURNS lead_scoring.score_stamp
+  AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION lead_scoring.score_stamp_out(lead_scoring.score_stamp) RETURNS cstring
+  AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE lead_scoring.score_stamp (
+  INPUT = lead_scoring.score_stamp_in,
+  OUTPUT = lead_scoring.score_stamp_out,
+  INTERNALLENGTH = 40,
+  ALIGNMENT = double,
+  STORAGE = plain
+);
+COMMENT ON TYPE lead_scoring.score_stamp IS
+  'Bounds of a lead''s total score from one instant to another, made from its row under a model (lead_scoring.stamp_score); it serves only that row under that model, so the views can grade the lead without evaluating it';
+COMMENT ON FUNCTION lead_scoring.score_stamp_in(cstring) IS 'Text input of a score stamp: (low,high,"from","until",check)';
+COMMENT ON FUNCTION lead_scoring.score_stamp_out(lead_scoring.score_stamp) IS 'Text output of a score stamp: (low,high,"from","until",check), the check a hash in hex';

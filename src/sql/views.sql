@@ -12,21 +12,19 @@ SELECT s.lead_id, l.email, l.company,
        lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition) AS fit_score,
        e.engagement_score,
        lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()) AS total_score,
-       t.grades[g] AS grade,
-       coalesce(t.sales_ready[g], false) AS sales_ready,
+       t.grades[g.g] AS grade,
+       coalesce(t.sales_ready[g.g], false) AS sales_ready,
        lead_scoring.latest_activity_at(s.engagement) AS last_activity_at,
        m.name AS model,
-       EXISTS (SELECT FROM lead_scoring.suppressions x
-                WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL) AS suppressed
+       s.open_suppressions > 0 AS suppressed
   FROM lead_scoring.lead_scores s
   JOIN lead_scoring.active_model m ON true
   LEFT JOIN lead_scoring.leads l ON l.lead_id = s.lead_id
  CROSS JOIN lead_scoring.grade_thresholds t
  CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
                               AS engagement_score) e
- CROSS JOIN LATERAL lead_scoring.grade_index(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,
-                                                                             m.definition, now()),
-                                             t.min_scores) g;
+ CROSS JOIN LATERAL (SELECT lead_scoring.stamped_grade_index(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
+                                                             m.definition, now(), t.min_scores) AS g) g;
 COMMENT ON VIEW lead_scoring.lead_grades IS 'Every lead''s scores and grade as of now, under the active model and current thresholds';
 COMMENT ON COLUMN lead_scoring.lead_grades.lead_id IS 'Lead identifier';
 COMMENT ON COLUMN lead_scoring.lead_grades.email IS 'Email address (empty for leads only seen in a tracked activity table)';
@@ -42,20 +40,15 @@ COMMENT ON COLUMN lead_scoring.lead_grades.suppressed IS 'Suppressed (bogus, bur
 
 -- The funnel counts grade positions in one pass over lead_scores, with the
 -- model and the thresholds as values computed once (so that parallel workers
--- can score the leads), each lead's total evaluated once (funnel_counts), and
--- names the grades after counting: grading each lead through lead_grades would
--- cost a function scan per lead, without workers.
+-- can grade the leads), each lead graded from its stamp or evaluated once
+-- (funnel_counts), and names the grades after counting.
 CREATE VIEW lead_scoring.funnel AS
 WITH counted AS (
-  SELECT lead_scoring.funnel_counts(
-           lead_scoring.total_score(lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis,
-                                                                  (SELECT m.definition FROM lead_scoring.active_model m)),
-                                    s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now()),
+  SELECT lead_scoring.funnel_counts(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
+           (SELECT m.definition FROM lead_scoring.active_model m), now(),
            (SELECT t.min_scores FROM lead_scoring.grade_thresholds t)) AS c
     FROM lead_scoring.lead_scores s
-   WHERE EXISTS (SELECT FROM lead_scoring.active_model)
-     AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x
-                      WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL)),
+   WHERE EXISTS (SELECT FROM lead_scoring.active_model) AND s.open_suppressions = 0),
 graded AS (
   SELECT p.position, c.c[4 * p.position - 3]::bigint AS leads,
          CASE WHEN c.c[4 * p.position - 2] > 0 THEN c.c[4 * p.position - 1] END AS lowest_score,

@@ -24,16 +24,17 @@ median() {
 }
 
 # time_pair A_PRE A_QUERY A_POST B_PRE B_QUERY B_POST: run side A once to
-# warm the caches, then A and B alternately BENCH_REPEAT times in one session
-# (so that a burst of load on the machine hits both sides alike). Only the
-# QUERY of each side is timed; PRE and POST (settings, BEGIN and ROLLBACK…)
-# run around it, untimed. Sets A_MS and B_MS (medians, milliseconds) and
-# A_RUNS and B_RUNS (every run, seconds).
+# warm the caches (not with WARM_UP=0: the data is warm already), then A and
+# B alternately BENCH_REPEAT times in one session (so that a burst of load on
+# the machine hits both sides alike). Only the QUERY of each side is timed;
+# PRE and POST (settings, BEGIN and ROLLBACK…) run around it, untimed. Sets
+# A_MS and B_MS (medians, milliseconds) and A_RUNS and B_RUNS (every run,
+# seconds).
 time_pair() {
 	script=$WORK/pair.sql
 	{
 		printf '%s\n' '\o /dev/null'
-		printf '%s\n%s;\n%s\n' "$1" "$2" "$3"
+		[ "${WARM_UP:-1}" = 0 ] || printf '%s\n%s;\n%s\n' "$1" "$2" "$3"
 		i=0
 		while [ "$i" -lt "$REPEAT" ]; do
 			printf '\\echo @A\n%s\n\\timing on\n%s;\n\\timing off\n%s\n' "$1" "$2" "$3"

@@ -7,7 +7,8 @@
 # The concern files are cut into statements, each with the comment lines just
 # above it. In the delta, a line "--@ NAME" becomes every statement that
 # creates NAME or comments on it (a function, view, table, type or aggregate,
-# or the triggers and event triggers named NAME) and every GRANT or REVOKE
+# or the triggers and event triggers named NAME; a base type with the I/O
+# functions between its shell and its definition) and every GRANT or REVOKE
 # that names it, in the order of the concern files, each statement once, with
 # CREATE FUNCTION, CREATE VIEW and CREATE AGGREGATE made CREATE OR REPLACE; the GRANTs and
 # REVOKEs come at the end, when all the objects exist. "--@comments NAME"
@@ -84,6 +85,12 @@ FILENAME != delta {
 			sub(/\nCREATE AGGREGATE /, "\nCREATE OR REPLACE AGGREGATE ", s)
 			sub(/^CREATE AGGREGATE /, "CREATE OR REPLACE AGGREGATE ", s)
 			printf "%s", s
+			# a shell type is followed by its input and output functions,
+			# up to the type's full definition
+			if (head[i] ~ ("^CREATE TYPE " pattern ";"))
+				for (j = i + 1; j <= n && head[j] !~ ("^CREATE TYPE " pattern " "); j++)
+					if (!printed[j]++)
+						printf "%s", statement[j]
 		}
 	}
 	if (!found) {
