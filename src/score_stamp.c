@@ -3,11 +3,11 @@
  *		A lead's score stamp: bounds of its total score from an instant (when
  *		it was written, or its latest activity if later) until another,
  *		written with its row, so that views grade it without evaluating its
- *		state.  Between activities a score only
- *		moves one way per rule (positive points fade, negative points fade
- *		towards 0), so bounds over an interval come from its two ends; the
- *		instant is chosen, when the stamp is made, as the last one at which
- *		the bounds still fall within one grade of the thresholds then.
+ *		state.  Between activities a score only moves one way per rule
+ *		(positive points fade, negative points fade towards 0), so bounds over
+ *		an interval come from its two ends; the end is chosen, when the stamp
+ *		is made, as the last instant at which the bounds still fall within
+ *		one grade of the thresholds then.
  *
  *		A stamp holds a hash of the model's definition, of the state and of
  *		the fit record it was made from, and serves only a row that still
@@ -25,7 +25,7 @@
 #include "utils/datetime.h"
 #include "utils/float.h"
 
-/* The lead_scoring.score_stamp type (32 bytes, by reference). */
+/* The lead_scoring.score_stamp type (40 bytes, by reference). */
 typedef struct ScoreStamp
 {
 	double		low;			/* lowest total from 'from' to 'until' */
