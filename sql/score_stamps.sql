@@ -60,17 +60,19 @@ SELECT s.lead_id,
   FROM lead_scoring.lead_scores s ORDER BY s.lead_id;
 
 -- Stamps as a write on 1 March would make them: low and high bound the total
--- from then until 'until', which is where the grade may change, to a second
--- (bounds are widened by a billionth against rounding); as no activity is
--- later, they hold before 1 March too.
+-- from then until 'until', just before the grade may change, and widened by a
+-- billionth against rounding; as no activity is later, they hold before 1
+-- March too. The search doubles from an hour (16 hours hold, 32 do not), then
+-- halves to within a 32nd of the interval: lead 1 until 23:30, its lowest
+-- total then 20 + 20 x 2^(-23.5/24) = 30.1455; lead 3's highest 20 - 10.1455.
 UPDATE lead_scoring.lead_scores s
    SET score_stamp = lead_scoring.stamp_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, t.min_scores,
                                               '2026-03-01')
   FROM lead_scoring.active_model m, lead_scoring.grade_thresholds t;
 SELECT s.lead_id, pg_temp.stamp_from(s.score_stamp) AS from, pg_temp.stamp_bounds(s.score_stamp) AS bounds,
        CASE WHEN pg_temp.stamp_until(s.score_stamp) = 'infinity' THEN 'for ever'
-            WHEN pg_temp.stamp_until(s.score_stamp) BETWEEN '2026-03-01 23:59:58' AND '2026-03-02'
-            THEN 'to 2 March, to a second' ELSE pg_temp.stamp_until(s.score_stamp)::text END AS holds
+            WHEN pg_temp.stamp_until(s.score_stamp) BETWEEN '2026-03-01 23:00' AND '2026-03-02'
+            THEN 'to 2 March, within an hour' ELSE pg_temp.stamp_until(s.score_stamp)::text END AS holds
   FROM lead_scoring.lead_scores s WHERE s.lead_id <> 6 ORDER BY s.lead_id;
 
 -- At every 3 hours from 28 February to 5 March, the grade from the stamps is

@@ -37,9 +37,15 @@ typedef struct ScoreStamp
 
 /* Bounds are widened by this share of the scores, against rounding in exp2. */
 #define STAMP_MARGIN 1e-9
-/* The first step of the search for the instant, and the longest interval. */
-#define STAMP_FIRST_STEP (60 * USECS_PER_SEC)
+/*
+ * The first step of the search for the end, the longest interval, and how
+ * close the search comes to the last instant that holds: within a 32nd of
+ * the interval (a stamp that ends a little early only serves a little less;
+ * every step is an evaluation, made at every insert).
+ */
+#define STAMP_FIRST_STEP USECS_PER_HOUR
 #define STAMP_LONGEST ((int64) 1000 * 366 * USECS_PER_DAY)
+#define STAMP_PRECISION 32
 
 /*
  * The arguments a stamp is checked against, from argument 'first' on: as
@@ -256,7 +262,7 @@ lead_scoring_stamp_score(PG_FUNCTION_ARGS)
 				good = start + step;
 				step *= 2;
 			}
-			for (int i = 0; i < 24 && bad != DT_NOEND && bad - good > USECS_PER_SEC; i++)
+			while (bad != DT_NOEND && bad - good > Max(USECS_PER_SEC, (good - start) / STAMP_PRECISION))
 			{
 				TimestampTz mid = good + (bad - good) / 2;
 

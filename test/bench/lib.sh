@@ -17,6 +17,9 @@ mismatch() {
 # seconds with 3 decimals from milliseconds
 secs() { awk -v ms="$1" 'BEGIN { printf "%.3f", ms / 1000 }'; }
 
+# A step of the run, with the seconds since it began.
+step() { echo "-- $* (at $(since "${START:-$(now_ms)}") s)"; }
+
 # Median of the numbers given as arguments.
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
