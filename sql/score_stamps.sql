@@ -1,7 +1,7 @@
 -- Score stamps: each lead_scores row carries bounds of its total until its
 -- grade may change, so that the views grade it without evaluating it. A
--- stamp serves only the row and the model it was made from, and never gives
--- another grade than evaluating the lead would.
+-- stamp serves only the row version (its xmin) and the model it was made
+-- for, and never gives another grade than evaluating the lead would.
 \set SHOW_CONTEXT never
 CREATE DATABASE lead_scoring_stamps TEMPLATE template0;
 \c lead_scoring_stamps
@@ -80,7 +80,7 @@ SELECT s.lead_id, pg_temp.stamp_from(s.score_stamp) AS from, pg_temp.stamp_bound
 -- its 'until', is evaluated).
 CREATE TEMP VIEW graded_both_ways AS
 SELECT i.at, s.lead_id,
-       lead_scoring.stamped_grade_index(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement, m.definition,
+       lead_scoring.stamped_grade_index(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement, m.definition,
                                         i.at, t.min_scores) AS from_stamp,
        lead_scoring.grade_index(lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement,
                                                                 m.definition, i.at), t.min_scores) AS exact
@@ -101,20 +101,25 @@ SELECT lead_id, at, exact FROM graded_both_ways
 SELECT c[1] AS c_leads, round(c[3]::numeric, 2) AS c_lowest, round(c[4]::numeric, 2) AS c_highest,
        c[5] AS b_leads, round(c[7]::numeric, 2) AS b_lowest, round(c[8]::numeric, 2) AS b_highest,
        c[9] AS a_leads, round(c[11]::numeric, 2) AS a_lowest, round(c[12]::numeric, 2) AS a_highest
-  FROM (SELECT lead_scoring.funnel_counts(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement, m.definition,
+  FROM (SELECT lead_scoring.funnel_counts(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement, m.definition,
                                           '2026-03-01 12:00', t.min_scores) AS c
           FROM lead_scoring.lead_scores s, lead_scoring.active_model m, lead_scoring.grade_thresholds t) f;
 
--- A stamp is read, not recomputed: lead 4's, its bounds moved to A's range
--- (its check kept), grades it A. Whoever may write lead_scores may as well
--- write its states, so a stamp asks no more trust than they do.
+-- A stamp is read, not recomputed: lead 4's, carried to the row version
+-- this transaction writes and its bounds moved to A's range, grades it A.
+-- Whoever may write lead_scores may as well write its states, so a stamp
+-- asks no more trust than they do.
 BEGIN;
-UPDATE lead_scoring.lead_scores SET score_stamp = regexp_replace(score_stamp::text, '^\([^,]*,[^,]*,', '(40,50,')::lead_scoring.score_stamp
+UPDATE lead_scoring.lead_scores
+   SET score_stamp = regexp_replace(lead_scoring.carried_stamp(score_stamp, xmin)::text,
+                                    '^\([^,]*,[^,]*,', '(40,50,')::lead_scoring.score_stamp
  WHERE lead_id = 4;
 SELECT lead_id, grade FROM lead_scoring.lead_grades WHERE lead_id = 4;
--- but it serves only the row it was made from: on lead 2's row it is not
--- read (lead 2 stays a C), nor on lead 4's once its fit record changed (a fit
--- of 0 now: a C)
+-- but it serves only the row version it was made for: written on lead 2's
+-- row by another (sub)transaction it is not read (lead 2 stays a C), nor on
+-- lead 4's once that changed its fit record without a new stamp (a fit of
+-- 0 now: a C)
+SAVEPOINT another;
 UPDATE lead_scoring.lead_scores SET score_stamp = (SELECT score_stamp FROM lead_scoring.lead_scores WHERE lead_id = 4)
  WHERE lead_id = 2;
 SELECT lead_id, grade FROM lead_scoring.lead_grades WHERE lead_id IN (2, 4) ORDER BY lead_id;
@@ -134,14 +139,26 @@ SELECT at, exact FROM graded_both_ways WHERE lead_id = 1 AND at IN ('2026-03-02 
 UPDATE lead_scoring.activity_rules SET points = 40 WHERE activity_type = 'web_visit';
 SELECT count(*) AS gradings, count(*) FILTER (WHERE from_stamp = exact) AS same_grade FROM graded_both_ways;
 SELECT count(*) AS leads,
-       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
-                                                            m.definition)) AS stamped_under_the_model
+       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)) AS stamped_under_the_model
   FROM lead_scoring.lead_scores s, lead_scoring.active_model m;
 SELECT leads_rescored FROM lead_scoring.rescore();
 SELECT count(*) AS leads,
-       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
-                                                            m.definition)) AS stamped_under_the_model
+       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)) AS stamped_under_the_model
   FROM lead_scoring.lead_scores s, lead_scoring.active_model m;
+
+-- A write that changes only a lead's suppression count or handoff flag
+-- carries its stamp to the row version it writes: lead 1 suppressed, then
+-- lifted, each in a transaction of its own, keeps a stamp that serves (and
+-- its row a new xmin each time).
+CREATE TEMP TABLE versions AS SELECT s.xmin::text AS version FROM lead_scoring.lead_scores s WHERE s.lead_id = 1;
+SELECT lead_scoring.suppress_lead(1, 'a test') IS NOT NULL AS suppressed;
+INSERT INTO versions SELECT s.xmin::text FROM lead_scoring.lead_scores s WHERE s.lead_id = 1;
+SELECT lead_scoring.restore_lead(1, 'the test is over') AS lifted;
+INSERT INTO versions SELECT s.xmin::text FROM lead_scoring.lead_scores s WHERE s.lead_id = 1;
+SELECT count(DISTINCT v.version) AS row_versions,
+       (SELECT lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)
+          FROM lead_scoring.lead_scores s, lead_scoring.active_model m WHERE s.lead_id = 1) AS stamp_serves
+  FROM versions v;
 
 -- Many leads, read by parallel workers: the funnel's counts from the stamps
 -- equal those of the exact totals, at instants before, between and after the
@@ -165,7 +182,7 @@ SET LOCAL min_parallel_table_scan_size = 0;
 SET LOCAL max_parallel_workers_per_gather = 2;
 CREATE TEMP TABLE funnels AS
 SELECT i.at,
-       (SELECT lead_scoring.funnel_counts(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
+       (SELECT lead_scoring.funnel_counts(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement,
                                           (SELECT m.definition FROM lead_scoring.active_model m), i.at,
                                           (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))
           FROM lead_scoring.lead_scores s) AS from_stamps,
@@ -183,7 +200,7 @@ SELECT i.at,
                                     coalesce(c.max, 0)]) WITH ORDINALITY u(x, k)) AS exact
   FROM generate_series(timestamptz '2026-02-20', '2026-05-01', '5 days') i(at);
 EXPLAIN (COSTS OFF)
-SELECT lead_scoring.funnel_counts(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
+SELECT lead_scoring.funnel_counts(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement,
                                   (SELECT m.definition FROM lead_scoring.active_model m), '2026-03-10',
                                   (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))
   FROM lead_scoring.lead_scores s;
@@ -195,14 +212,13 @@ SELECT count(*) AS instants, count(*) FILTER (WHERE from_stamps = exact) AS same
        count(*) FILTER (WHERE from_stamps[9] = 0) AS instants_without_a FROM funnels;
 -- and the stamps served: on 10 March, most leads' stamps hold
 SELECT count(*) AS leads,
-       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
-                                                            m.definition)
+       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)
                           AND '2026-03-10' BETWEEN pg_temp.stamp_from(s.score_stamp)
                                                AND pg_temp.stamp_until(s.score_stamp)) AS stamps_holding
   FROM lead_scoring.lead_scores s, lead_scoring.active_model m;
 
 -- Thresholds out of order are refused; a stamp's text form is checked.
-SELECT lead_scoring.funnel_counts(NULL, '{}', NULL, NULL, '{}', '2026-03-01', '{20,0}');
+SELECT lead_scoring.funnel_counts(NULL, NULL, '{}', NULL, NULL, '{}', '2026-03-01', '{20,0}');
 SELECT '(1,2,"-infinity","2026-03-01 00:00:00+00",00ff)'::lead_scoring.score_stamp;
 SELECT '(1,2,"-infinity","2026-03-01",zz)'::lead_scoring.score_stamp;
 SELECT '(1,2)'::lead_scoring.score_stamp;

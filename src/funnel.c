@@ -125,8 +125,8 @@ funnel_count(double *slots, int position, bool has_total, double total)
 }
 
 /*
- * funnel_counts_transfn(state, stamp, fit_tests, fit_basis, engagement,
- * model, as_of, min_scores): count one lead_scores row at the grade position
+ * funnel_counts_transfn(state, stamp, xmin, fit_tests, fit_basis,
+ * engagement, model, as_of, min_scores): count one lead_scores row at the grade position
  * grade_index(stored_total_score(...)) gives it, with its total (none
  * without a model).  A stamp that holds and falls within one grade places it
  * without evaluating it; it is evaluated only if its bounds reach beyond the
@@ -149,13 +149,13 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 	double		total;
 	int			position;
 
-	if (PG_ARGISNULL(7))
+	if (PG_ARGISNULL(8))
 	{
 		if (state == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(7), &ngrades);
+	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(8), &ngrades);
 	if (ngrades == 0)
 	{
 		if (state == NULL)
@@ -170,12 +170,12 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the grade thresholds changed within one funnel (%d grades, then %d)",
 						state_grades, ngrades)));
-	if (PG_ARGISNULL(5) || PG_ARGISNULL(6))
+	if (PG_ARGISNULL(6) || PG_ARGISNULL(7))
 	{
 		funnel_count(slots, 0, false, 0);
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	as_of = PG_GETARG_TIMESTAMPTZ(6);
+	as_of = PG_GETARG_TIMESTAMPTZ(7);
 	if (stamped_total_bounds(fcinfo, 1, as_of, &low, &high) &&
 		(position = grade_position(low, min_scores, ngrades)) ==
 		grade_position(high, min_scores, ngrades))
@@ -189,11 +189,11 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 			known[1] += 1;
 			PG_RETURN_ARRAYTYPE_P(state);
 		}
-		total = stamped_row_total(fcinfo, 2, as_of);
+		total = stamped_row_total(fcinfo, 3, as_of);
 	}
 	else
 	{
-		total = stamped_row_total(fcinfo, 2, as_of);
+		total = stamped_row_total(fcinfo, 3, as_of);
 		position = grade_position(total, min_scores, ngrades);
 	}
 	funnel_count(slots, position - 1, true, total);

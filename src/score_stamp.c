@@ -9,16 +9,22 @@
  *		is made, as the last instant at which the bounds still fall within
  *		one grade of the thresholds then.
  *
- *		A stamp holds a hash of the model's definition, of the state and of
- *		the fit record it was made from, and serves only a row that still
- *		has them: a row written without a new stamp, or read under another
- *		model, is evaluated as if it had none.  So no stamp can be stale,
- *		whoever writes lead_scores.
+ *		A stamp's check ties it to the model's definition and to the row
+ *		version it was written with: the hash of the definition mixed with
+ *		the id of the (sub)transaction that made it, which is the xmin of the
+ *		row it is written into.  Whoever writes the row again in another
+ *		transaction gives it another xmin, so a stamp serves only the row
+ *		version it was made for, and only under that model; checking it reads
+ *		neither the state nor the fit record.  Within its own transaction,
+ *		every write of lead_scores that changes what scores a lead stamps it
+ *		again (or clears the stamp), and one that changes only its other
+ *		columns carries the stamp over to the new version (carried_stamp).
  */
 #include "lead_scoring.h"
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type_d.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
@@ -32,7 +38,7 @@ typedef struct ScoreStamp
 	double		high;			/* highest */
 	TimestampTz from;			/* first instant the bounds hold for */
 	TimestampTz until;			/* last instant */
-	uint64		check;			/* hash of the model, state and fit record */
+	uint64		check;			/* model hash ^ stamp_version_key(row xmin) */
 } ScoreStamp;
 
 /* Bounds are widened by this share of the scores, against rounding in exp2. */
@@ -48,9 +54,9 @@ typedef struct ScoreStamp
 #define STAMP_PRECISION 32
 
 /*
- * The arguments a stamp is checked against, from argument 'first' on: as
- * stored (a short row's values unaligned, with a 1-byte header), which is
- * all the check hashes; unpacked only to evaluate the row.
+ * A row's fit record, state and model, from argument 'first' on: as stored
+ * (a short row's values unaligned, with a 1-byte header); unpacked only to
+ * evaluate the row.
  */
 typedef struct StampedRow
 {
@@ -92,56 +98,21 @@ stamped_row_unpack(StampedRow *row)
 }
 
 /*
- * A 64-bit hash of bytes, eight at a time (multiply, shift, xor: the mixing
- * of MurmurHash64A).  Every view reads it for every lead, where PostgreSQL's
- * hash_bytes_extended cost a fifth of a read of lead_grades; it needs to tell
- * a row's values from the ones it had, not to resist an attacker (who could
- * as well write the row).  Byte order is the machine's, as that of the data
- * files.
+ * The part of a check that names a row version: its xmin, spread over 64
+ * bits (the finaliser of MurmurHash3), so that a check made for one version
+ * and model matches no other version's under any model.
  */
 static uint64
-stamp_hash(const char *data, Size len, uint64 seed)
+stamp_version_key(TransactionId xid)
 {
-	const uint64 m = UINT64CONST(0xc6a4a7935bd1e995);
-	uint64		h = seed ^ (len * m);
-	uint64		k;
+	uint64		k = (uint64) xid + UINT64CONST(0x9e3779b97f4a7c15);
 
-	for (; len >= sizeof(uint64); data += sizeof(uint64), len -= sizeof(uint64))
-	{
-		memcpy(&k, data, sizeof(uint64));
-		k *= m;
-		k ^= k >> 47;
-		k *= m;
-		h ^= k;
-		h *= m;
-	}
-	if (len > 0)
-	{
-		k = 0;
-		memcpy(&k, data, len);
-		h ^= k;
-		h *= m;
-	}
-	h ^= h >> 47;
-	h *= m;
-	h ^= h >> 47;
-	return h;
-}
-
-/* The hash a stamp of this row under its model carries. */
-static uint64
-stamped_row_check(const StampedRow *row)
-{
-	uint64		h = row->model->definition_hash;
-
-	if (row->raw_state != NULL)
-		h = stamp_hash(VARDATA_ANY(row->raw_state), VARSIZE_ANY_EXHDR(row->raw_state), h);
-	h = stamp_hash("", 0, h);	/* a state of none differs from a record of none */
-	if (row->raw_tests != NULL)
-		h = stamp_hash(VARDATA_ANY(row->raw_tests), VARSIZE_ANY_EXHDR(row->raw_tests), h);
-	if (row->has_basis)
-		h = stamp_hash((const char *) &row->fit_basis, sizeof(uint64), h);
-	return h;
+	k ^= k >> 33;
+	k *= UINT64CONST(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
 }
 
 /* The row's fit score (0 without a basis), as tested_fit_score gives it. */
@@ -280,29 +251,36 @@ lead_scoring_stamp_score(PG_FUNCTION_ARGS)
 	stamp->high = high;
 	stamp->from = from;
 	stamp->until = good;
-	stamp->check = stamped_row_check(&row);
+	/* the version this transaction writes: its xmin will be this id */
+	stamp->check = row.model->definition_hash ^ stamp_version_key(GetCurrentTransactionId());
 	PG_RETURN_POINTER(stamp);
 }
 
+/* Whether the stamp was made for the row version with this xmin under this model. */
+static bool
+stamp_serves(const ScoreStamp *stamp, TransactionId xmin, const ScoringModel *model)
+{
+	return (stamp->check ^ stamp_version_key(xmin)) == model->definition_hash;
+}
+
 /*
- * Bounds of the total at as_of of the row in arguments first + 1 .. first + 4
- * from its stamp in argument first: false if it has none that holds (made
- * from another row or model, or for an earlier instant).
+ * Bounds of the total at as_of from the stamp in argument first, of the row
+ * version whose xmin is argument first + 1, under the model in argument
+ * first + 5: false if the stamp does not hold (made for another version or
+ * model, or for other instants).
  */
 bool
 stamped_total_bounds(FunctionCallInfo fcinfo, int first, TimestampTz as_of,
 					 double *low, double *high)
 {
 	const ScoreStamp *stamp;
-	StampedRow	row;
 
-	if (PG_ARGISNULL(first) || PG_ARGISNULL(first + 4))
+	if (PG_ARGISNULL(first) || PG_ARGISNULL(first + 1) || PG_ARGISNULL(first + 5))
 		return false;
 	stamp = (const ScoreStamp *) PG_GETARG_POINTER(first);
-	if (as_of < stamp->from || as_of > stamp->until)
-		return false;
-	stamped_row_args(fcinfo, first + 1, &row);
-	if (stamp->check != stamped_row_check(&row))
+	if (as_of < stamp->from || as_of > stamp->until ||
+		!stamp_serves(stamp, DatumGetTransactionId(PG_GETARG_DATUM(first + 1)),
+					  scoring_model_arg(fcinfo, first + 5, fcinfo->flinfo)))
 		return false;
 	*low = stamp->low;
 	*high = stamp->high;
@@ -310,19 +288,37 @@ stamped_total_bounds(FunctionCallInfo fcinfo, int first, TimestampTz as_of,
 }
 
 /*
- * stamp_is_current(stamp, fit_tests, fit_basis, engagement, model): whether
- * the stamp was made from this row under this model (at any thresholds).
+ * stamp_is_current(stamp, xmin, model): whether the stamp was made for the
+ * row version with this xmin under this model, and so serves it (until its
+ * instant, at any thresholds).
  */
 PG_FUNCTION_INFO_V1(lead_scoring_stamp_is_current);
 Datum
 lead_scoring_stamp_is_current(PG_FUNCTION_ARGS)
 {
-	StampedRow	row;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(4))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_BOOL(false);
-	stamped_row_args(fcinfo, 1, &row);
-	PG_RETURN_BOOL(((const ScoreStamp *) PG_GETARG_POINTER(0))->check == stamped_row_check(&row));
+	PG_RETURN_BOOL(stamp_serves((const ScoreStamp *) PG_GETARG_POINTER(0),
+								DatumGetTransactionId(PG_GETARG_DATUM(1)),
+								scoring_model_arg(fcinfo, 2, fcinfo->flinfo)));
+}
+
+/*
+ * carried_stamp(stamp, xmin): the stamp of the row version with this xmin,
+ * for the version this transaction writes in its place with the same fit
+ * record and state (other columns changed): it serves the new version if it
+ * served the old one, under the same model, and nothing otherwise.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_carried_stamp);
+Datum
+lead_scoring_carried_stamp(PG_FUNCTION_ARGS)
+{
+	ScoreStamp *stamp = palloc(sizeof(ScoreStamp));
+
+	memcpy(stamp, PG_GETARG_POINTER(0), sizeof(ScoreStamp));
+	stamp->check ^= stamp_version_key(DatumGetTransactionId(PG_GETARG_DATUM(1))) ^
+		stamp_version_key(GetCurrentTransactionId());
+	PG_RETURN_POINTER(stamp);
 }
 
 /* The exact total at as_of of the row in arguments first .. first + 3 (null model: NaN). */
@@ -339,9 +335,9 @@ stamped_row_total(FunctionCallInfo fcinfo, int first, TimestampTz as_of)
 }
 
 /*
- * stamped_grade_index(stamp, fit_tests, fit_basis, engagement, model, as_of,
- * min_scores): grade_index(stored_total_score(...), min_scores), from the
- * stamp when it holds and tells.
+ * stamped_grade_index(stamp, xmin, fit_tests, fit_basis, engagement, model,
+ * as_of, min_scores): grade_index(stored_total_score(...), min_scores), from
+ * the stamp when it holds and tells.
  */
 PG_FUNCTION_INFO_V1(lead_scoring_stamped_grade_index);
 Datum
@@ -354,15 +350,15 @@ lead_scoring_stamped_grade_index(PG_FUNCTION_ARGS)
 	double		high;
 	int			position;
 
-	if (PG_ARGISNULL(6) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
+	if (PG_ARGISNULL(7) || PG_ARGISNULL(5) || PG_ARGISNULL(6))
 		PG_RETURN_INT32(1);
-	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(6), &ngrades);
-	as_of = PG_GETARG_TIMESTAMPTZ(5);
+	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(7), &ngrades);
+	as_of = PG_GETARG_TIMESTAMPTZ(6);
 	if (stamped_total_bounds(fcinfo, 0, as_of, &low, &high) &&
 		(position = grade_position(low, min_scores, ngrades)) ==
 		grade_position(high, min_scores, ngrades))
 		PG_RETURN_INT32(position);
-	PG_RETURN_INT32(grade_position(stamped_row_total(fcinfo, 1, as_of), min_scores, ngrades));
+	PG_RETURN_INT32(grade_position(stamped_row_total(fcinfo, 2, as_of), min_scores, ngrades));
 }
 
 static void stamp_syntax_error(const char *input) pg_attribute_noreturn();

@@ -89,48 +89,56 @@ COMMENT ON FUNCTION lead_scoring.grade_index(double precision, double precision[
 
 -- A lead's score stamp, written with its row by the live triggers and
 -- rescores: bounds of its total until the instant its grade may change under
--- the thresholds given, checked against the row and model it is read with.
+-- the thresholds given, for the row version the transaction writes (so
+-- STABLE, and PARALLEL RESTRICTED: it reads the transaction's id).
 CREATE FUNCTION lead_scoring.stamp_score(fit_tests bigint[], fit_basis bigint,
                                          engagement lead_scoring.engagement_state, model jsonb,
                                          min_scores double precision[], from_instant timestamptz)
 RETURNS lead_scoring.score_stamp AS 'MODULE_PATHNAME', 'lead_scoring_stamp_score'
-  LANGUAGE C IMMUTABLE PARALLEL SAFE COST 10;
+  LANGUAGE C STABLE PARALLEL RESTRICTED COST 10;
 COMMENT ON FUNCTION lead_scoring.stamp_score(bigint[], bigint, lead_scoring.engagement_state, jsonb, double precision[], timestamptz) IS
-  'The score stamp of a lead_scores row under the model: bounds of its total from from_instant (or its latest activity, if later; null: every instant before too) until the last instant they fall within one grade of min_scores; null if the model cannot evaluate the row';
+  'The score stamp of a lead_scores row this transaction writes, under the model: bounds of its total from from_instant (or its latest activity, if later; null: every instant before too) until the last instant they fall within one grade of min_scores; null if the model cannot evaluate the row';
 
-CREATE FUNCTION lead_scoring.stamped_grade_index(stamp lead_scoring.score_stamp, fit_tests bigint[], fit_basis bigint,
-                                                 engagement lead_scoring.engagement_state, model jsonb,
-                                                 as_of timestamptz, min_scores double precision[])
+-- A write of lead_scores that keeps a lead's fit record and state (its
+-- handoff flag or suppression count changed) keeps its stamp serving.
+CREATE FUNCTION lead_scoring.carried_stamp(stamp lead_scoring.score_stamp, xmin xid)
+RETURNS lead_scoring.score_stamp AS 'MODULE_PATHNAME', 'lead_scoring_carried_stamp'
+  LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION lead_scoring.carried_stamp(lead_scoring.score_stamp, xid) IS
+  'The stamp of the lead_scores row version with this xmin, for the version this transaction writes in its place with the same fit record and state: it serves the new version if it served the old one';
+
+CREATE FUNCTION lead_scoring.stamped_grade_index(stamp lead_scoring.score_stamp, xmin xid, fit_tests bigint[],
+                                                 fit_basis bigint, engagement lead_scoring.engagement_state,
+                                                 model jsonb, as_of timestamptz, min_scores double precision[])
 RETURNS integer AS 'MODULE_PATHNAME', 'lead_scoring_stamped_grade_index'
   LANGUAGE C IMMUTABLE PARALLEL SAFE COST 2;
-COMMENT ON FUNCTION lead_scoring.stamped_grade_index(lead_scoring.score_stamp, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
-  'grade_index(stored_total_score(fit_tests, fit_basis, engagement, model, as_of), min_scores), read from the stamp when it was made from this row and model, holds at as_of and falls within one grade; evaluated otherwise';
+COMMENT ON FUNCTION lead_scoring.stamped_grade_index(lead_scoring.score_stamp, xid, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
+  'grade_index(stored_total_score(fit_tests, fit_basis, engagement, model, as_of), min_scores) of the lead_scores row version with this xmin, read from its stamp when it was made for that version and model, holds at as_of and falls within one grade; evaluated otherwise';
 
-CREATE FUNCTION lead_scoring.stamp_is_current(stamp lead_scoring.score_stamp, fit_tests bigint[], fit_basis bigint,
-                                              engagement lead_scoring.engagement_state, model jsonb)
+CREATE FUNCTION lead_scoring.stamp_is_current(stamp lead_scoring.score_stamp, xmin xid, model jsonb)
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_stamp_is_current'
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION lead_scoring.stamp_is_current(lead_scoring.score_stamp, bigint[], bigint, lead_scoring.engagement_state, jsonb) IS
-  'Whether the stamp was made from this lead_scores row under this model, and so serves it (until its instant, at any thresholds)';
+COMMENT ON FUNCTION lead_scoring.stamp_is_current(lead_scoring.score_stamp, xid, jsonb) IS
+  'Whether the stamp was made for the lead_scores row version with this xmin under this model, and so serves it (until its instant, at any thresholds)';
 
 -- The funnel's counts in one pass that parallel workers can share: each
 -- lead graded from its stamp, or evaluated once, as an argument.
-CREATE FUNCTION lead_scoring.funnel_counts_transfn(double precision[], lead_scoring.score_stamp, bigint[], bigint,
+CREATE FUNCTION lead_scoring.funnel_counts_transfn(double precision[], lead_scoring.score_stamp, xid, bigint[], bigint,
                                                    lead_scoring.engagement_state, jsonb, timestamptz,
                                                    double precision[])
 RETURNS double precision[] AS 'MODULE_PATHNAME', 'lead_scoring_funnel_counts_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION lead_scoring.funnel_counts_transfn(double precision[], lead_scoring.score_stamp, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
+COMMENT ON FUNCTION lead_scoring.funnel_counts_transfn(double precision[], lead_scoring.score_stamp, xid, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
   'Transition function of lead_scoring.funnel_counts';
 CREATE FUNCTION lead_scoring.funnel_counts_combinefn(double precision[], double precision[])
 RETURNS double precision[] AS 'MODULE_PATHNAME', 'lead_scoring_funnel_counts_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION lead_scoring.funnel_counts_combinefn(double precision[], double precision[]) IS
   'Combine function of lead_scoring.funnel_counts (parallel workers)';
-CREATE AGGREGATE lead_scoring.funnel_counts(stamp lead_scoring.score_stamp, fit_tests bigint[], fit_basis bigint,
-                                            engagement lead_scoring.engagement_state, model jsonb,
+CREATE AGGREGATE lead_scoring.funnel_counts(stamp lead_scoring.score_stamp, xmin xid, fit_tests bigint[],
+                                            fit_basis bigint, engagement lead_scoring.engagement_state, model jsonb,
                                             as_of timestamptz, min_scores double precision[]) (
   SFUNC = lead_scoring.funnel_counts_transfn, STYPE = double precision[],
   COMBINEFUNC = lead_scoring.funnel_counts_combinefn, PARALLEL = SAFE);
-COMMENT ON AGGREGATE lead_scoring.funnel_counts(lead_scoring.score_stamp, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
+COMMENT ON AGGREGATE lead_scoring.funnel_counts(lead_scoring.score_stamp, xid, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
   'Per grade position of stamped_grade_index(...) over lead_scores rows, lowest first, four numbers: the leads, those with a total, their lowest and their highest total at as_of (a lead is evaluated only if its stamp cannot tell); null if there are no grades';
 
 -- The report of a model change in one pass that parallel workers can share:

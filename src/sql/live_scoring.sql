@@ -312,7 +312,8 @@ COMMENT ON FUNCTION lead_scoring.score_changed_leads() IS
 CREATE FUNCTION lead_scoring.forget_leads(lead_ids bigint[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
-  UPDATE lead_scoring.lead_scores s SET fit_tests = '{}', fit_basis = NULL, scored_at = now() WHERE s.lead_id = ANY (lead_ids);
+  UPDATE lead_scoring.lead_scores s SET fit_tests = '{}', fit_basis = NULL, score_stamp = NULL, scored_at = now()
+   WHERE s.lead_id = ANY (lead_ids);
   PERFORM lead_scoring.recompute_engagement(lead_ids);
   DELETE FROM lead_scoring.lead_scores s
    WHERE s.lead_id = ANY (lead_ids) AND s.engagement IS NULL AND s.open_suppressions = 0;

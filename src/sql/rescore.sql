@@ -464,14 +464,14 @@ BEGIN
   leads_now_sales_ready := report.now_sales_ready;
   leads_no_longer_sales_ready := report.no_longer_sales_ready;
   -- 4. only what differs is written: every row left is as seen; each row
-  -- written, and each whose stamp was made from another row or model, is
-  -- stamped
+  -- written, and each whose stamp was made for another row version or
+  -- model, is stamped
   UPDATE lead_scoring.lead_scores s
      SET fit_tests = r.fit_tests, fit_basis = r.fit_basis, engagement = r.engagement, scored_at = now(),
          score_stamp = lead_scoring.stamp_score(r.fit_tests, r.fit_basis, r.engagement, definition,
                                                 (SELECT t.min_scores FROM lead_scoring.grade_thresholds t), now())
     FROM lead_scoring_rescore r
-   WHERE (r.differs OR NOT lead_scoring.stamp_is_current(s.score_stamp, r.fit_tests, r.fit_basis, r.engagement, definition))
+   WHERE (r.differs OR NOT lead_scoring.stamp_is_current(s.score_stamp, s.xmin, definition))
      AND r.seen IS NOT NULL AND r.lead_id = s.lead_id;
   GET DIAGNOSTICS written = ROW_COUNT;
   INSERT INTO lead_scoring.lead_scores (lead_id, fit_tests, fit_basis, engagement, handed_off, score_stamp)

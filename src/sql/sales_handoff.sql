@@ -389,7 +389,7 @@ BEGIN
   IF cardinality(lead_ids) = 0 THEN
     RETURN 0;
   END IF;
-  UPDATE lead_scoring.lead_scores s SET handed_off = false
+  UPDATE lead_scoring.lead_scores s SET handed_off = false, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
     FROM lead_scoring.lead_grades g
    WHERE s.lead_id = g.lead_id AND s.handed_off AND s.lead_id = ANY (lead_ids)
      AND (NOT g.sales_ready OR g.suppressed);
@@ -402,7 +402,7 @@ BEGIN
   -- NOT handed_off is checked again on the locked row: a concurrent writer that
   -- handed the lead off first wins, and this one records nothing for it
   marked AS (
-    UPDATE lead_scoring.lead_scores s SET handed_off = true
+    UPDATE lead_scoring.lead_scores s SET handed_off = true, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
       FROM ready r WHERE s.lead_id = r.lead_id AND NOT s.handed_off
     RETURNING s.lead_id),
   recorded AS (

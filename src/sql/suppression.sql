@@ -71,7 +71,8 @@ BEGIN
   SELECT c.lead_id, sum(c.change)
     FROM (SELECT unnest(opened) AS lead_id, 1 AS change UNION ALL SELECT unnest(closed), -1) c
    GROUP BY c.lead_id HAVING sum(c.change) <> 0 ORDER BY c.lead_id
-  ON CONFLICT (lead_id) DO UPDATE SET open_suppressions = s.open_suppressions + excluded.open_suppressions;
+  ON CONFLICT (lead_id) DO UPDATE SET open_suppressions = s.open_suppressions + excluded.open_suppressions,
+     score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin);
   -- a row kept only for its count goes with it, as rescore() would leave none
   DELETE FROM lead_scoring.lead_scores s
    WHERE s.lead_id = ANY (closed) AND s.open_suppressions = 0 AND s.engagement IS NULL
@@ -128,7 +129,8 @@ CREATE FUNCTION lead_scoring.count_truncated_suppressions() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.suppressions', 'count_truncated_suppressions');
-  UPDATE lead_scoring.lead_scores s SET open_suppressions = 0 WHERE s.open_suppressions <> 0;
+  UPDATE lead_scoring.lead_scores s SET open_suppressions = 0, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
+   WHERE s.open_suppressions <> 0;
   DELETE FROM lead_scoring.lead_scores s
    WHERE s.engagement IS NULL AND NOT EXISTS (SELECT FROM lead_scoring.leads l WHERE l.lead_id = s.lead_id);
   RETURN NULL;
@@ -147,9 +149,10 @@ BEGIN
   INSERT INTO lead_scoring.lead_scores AS s (lead_id, open_suppressions)
   SELECT x.lead_id, count(*) FROM lead_scoring.suppressions x WHERE x.lifted_at IS NULL
    GROUP BY x.lead_id ORDER BY x.lead_id
-  ON CONFLICT (lead_id) DO UPDATE SET open_suppressions = excluded.open_suppressions
+  ON CONFLICT (lead_id) DO UPDATE SET open_suppressions = excluded.open_suppressions,
+     score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
      WHERE s.open_suppressions <> excluded.open_suppressions;
-  UPDATE lead_scoring.lead_scores s SET open_suppressions = 0
+  UPDATE lead_scoring.lead_scores s SET open_suppressions = 0, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
    WHERE s.open_suppressions <> 0
      AND NOT EXISTS (SELECT FROM lead_scoring.suppressions x WHERE x.lead_id = s.lead_id AND x.lifted_at IS NULL);
 END

@@ -23,8 +23,8 @@ SELECT s.lead_id, l.email, l.company,
  CROSS JOIN lead_scoring.grade_thresholds t
  CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
                               AS engagement_score) e
- CROSS JOIN LATERAL (SELECT lead_scoring.stamped_grade_index(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
-                                                             m.definition, now(), t.min_scores) AS g) g;
+ CROSS JOIN LATERAL (SELECT lead_scoring.stamped_grade_index(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis,
+                                                             s.engagement, m.definition, now(), t.min_scores) AS g) g;
 COMMENT ON VIEW lead_scoring.lead_grades IS 'Every lead''s scores and grade as of now, under the active model and current thresholds';
 COMMENT ON COLUMN lead_scoring.lead_grades.lead_id IS 'Lead identifier';
 COMMENT ON COLUMN lead_scoring.lead_grades.email IS 'Email address (empty for leads only seen in a tracked activity table)';
@@ -44,7 +44,7 @@ COMMENT ON COLUMN lead_scoring.lead_grades.suppressed IS 'Suppressed (bogus, bur
 -- (funnel_counts), and names the grades after counting.
 CREATE VIEW lead_scoring.funnel AS
 WITH counted AS (
-  SELECT lead_scoring.funnel_counts(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
+  SELECT lead_scoring.funnel_counts(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement,
            (SELECT m.definition FROM lead_scoring.active_model m), now(),
            (SELECT t.min_scores FROM lead_scoring.grade_thresholds t)) AS c
     FROM lead_scoring.lead_scores s

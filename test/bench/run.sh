@@ -405,8 +405,7 @@ SELECT count(*) FILTER (WHERE f.leads IS DISTINCT FROM coalesce(n.leads, 0)), su
                                WHERE s.sales_ready AND NOT s.suppressed) d),
        (SELECT count(*) FROM lead_scoring.sales_queue q WHERE q.sales_ready),
        (SELECT count(*) FROM lead_scoring.lead_scores s WHERE s.score_stamp IS NOT NULL
-           AND lead_scoring.stamp_is_current(s.score_stamp, s.fit_tests, s.fit_basis, s.engagement,
-                                             (SELECT m.definition FROM lead_scoring.active_model m)))
+           AND lead_scoring.stamp_is_current(s.score_stamp, s.xmin, (SELECT m.definition FROM lead_scoring.active_model m)))
   FROM lead_scoring.funnel f
   FULL JOIN (SELECT s.grade, count(*) AS leads FROM bench.nightly_scores s WHERE NOT s.suppressed GROUP BY s.grade) n
     USING (grade);
