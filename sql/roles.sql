@@ -46,6 +46,7 @@ DELETE FROM lead_scoring.cherry_picks;
 DELETE FROM lead_scoring.claims;
 UPDATE lead_scoring.lead_scores SET fit_tests = '{}';
 SELECT * FROM lead_scoring.rescore();
+CALL lead_scoring.restamp();
 SELECT lead_scoring.hand_off(NULL, 'forged');
 SELECT * FROM lead_scoring.activate_model('live');
 RESET ROLE;
@@ -56,6 +57,7 @@ UPDATE lead_scoring.grades SET description = 'tuned by marketing' WHERE grade = 
 UPDATE lead_scoring.settings SET value = 'warn' WHERE name = 'cherry_pick_policy';
 UPDATE lead_scoring.settings SET value = NULL WHERE name = 'cherry_pick_policy';
 SELECT * FROM lead_scoring.rescore();
+CALL lead_scoring.restamp();
 SELECT lead_scoring.find_bogus_leads() >= 0 AS can_find_bogus_leads;
 DELETE FROM lead_scoring.cherry_picks;
 TRUNCATE lead_scoring.cherry_picks;

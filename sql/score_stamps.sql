@@ -217,6 +217,33 @@ SELECT count(*) AS leads,
                                                AND pg_temp.stamp_until(s.score_stamp)) AS stamps_holding
   FROM lead_scoring.lead_scores s, lead_scoring.active_model m;
 
+-- A change of points writes no row, so no stamp serves after it; restamp()
+-- stamps every lead anew, 500 per transaction, without changing any state,
+-- and the funnel's counts from the new stamps equal the exact ones.
+CREATE TEMP TABLE states_before AS SELECT s.lead_id, s.engagement::text AS engagement FROM lead_scoring.lead_scores s;
+UPDATE lead_scoring.activity_rules SET points = 45 WHERE activity_type = 'web_visit';
+SELECT count(*) AS leads,
+       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)) AS stamped_under_the_model
+  FROM lead_scoring.lead_scores s, lead_scoring.active_model m;
+CALL lead_scoring.restamp(500);
+SELECT count(*) AS leads,
+       count(*) FILTER (WHERE lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)) AS stamped_under_the_model,
+       count(*) FILTER (WHERE s.engagement::text IS DISTINCT FROM b.engagement) AS states_changed
+  FROM lead_scoring.lead_scores s JOIN states_before b USING (lead_id), lead_scoring.active_model m;
+SELECT (SELECT lead_scoring.funnel_counts(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement, m.definition,
+                                          '2026-03-20', t.min_scores)
+          FROM lead_scoring.lead_scores s, lead_scoring.active_model m, lead_scoring.grade_thresholds t)
+       = (SELECT lead_scoring.funnel_counts(NULL, NULL, s.fit_tests, s.fit_basis, s.engagement, m.definition,
+                                            '2026-03-20', t.min_scores)
+            FROM lead_scoring.lead_scores s, lead_scoring.active_model m, lead_scoring.grade_thresholds t)
+       AS same_counts_as_evaluating;
+-- a batch of no lead is refused; within a transaction block, restamp()
+-- cannot commit its batches
+SELECT * FROM lead_scoring.restamp_leads(NULL, 0);
+BEGIN;
+CALL lead_scoring.restamp();
+ROLLBACK;
+
 -- Thresholds out of order are refused; a stamp's text form is checked.
 SELECT lead_scoring.funnel_counts(NULL, NULL, '{}', NULL, NULL, '{}', '2026-03-01', '{20,0}');
 SELECT '(1,2,"-infinity","2026-03-01 00:00:00+00",00ff)'::lead_scoring.score_stamp;

@@ -524,6 +524,70 @@ $$;
 COMMENT ON FUNCTION lead_scoring.rescore() IS
   'Recomputes every lead''s fit and engagement from the leads and all tracked activity tables under the active model, and reports how many leads changed grade and sales-readiness';
 
+-- A change of points (or anything else that rewrites no lead_scores row)
+-- leaves every stamp made under the model before, and the views evaluate
+-- those leads until they are written again. restamp() stamps them anew a
+-- batch at a time, each batch a transaction of its own, so that no lead is
+-- locked for longer than its batch takes; restamp_leads is one batch.
+-- Owner's rights: it writes lead_scores, which only the owner may.
+CREATE FUNCTION lead_scoring.restamp_leads(after_lead bigint, batch_size integer,
+                                           OUT last_lead bigint, OUT restamped bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  IF batch_size IS NULL OR batch_size < 1 THEN
+    RAISE EXCEPTION 'batch_size must be a positive number of leads, not %', coalesce(batch_size::text, 'null')
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  SELECT max(b.lead_id) INTO last_lead
+    FROM (SELECT s.lead_id FROM lead_scoring.lead_scores s
+           WHERE after_lead IS NULL OR s.lead_id > after_lead ORDER BY s.lead_id LIMIT batch_size) b;
+  restamped := 0;
+  IF last_lead IS NULL OR NOT EXISTS (SELECT FROM lead_scoring.models m WHERE m.is_active) THEN
+    last_lead := NULL;
+    RETURN;
+  END IF;
+  IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
+    PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
+  END IF;
+  -- a row written meanwhile is checked again as it is then (and skipped if
+  -- its writer stamped it); a state the model cannot evaluate gets no stamp
+  WITH written AS (
+    UPDATE lead_scoring.lead_scores s
+       SET score_stamp = lead_scoring.stamp_score(s.fit_tests, s.fit_basis, s.engagement, m.definition,
+                                                  t.min_scores, now())
+      FROM lead_scoring.models m, lead_scoring.grade_thresholds t
+     WHERE m.is_active AND (after_lead IS NULL OR s.lead_id > after_lead) AND s.lead_id <= last_lead
+       AND (s.engagement IS NOT NULL OR s.fit_basis IS NOT NULL)
+       AND NOT lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)
+    RETURNING s.score_stamp)
+  SELECT count(*) FILTER (WHERE w.score_stamp IS NOT NULL) INTO restamped FROM written w;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.restamp_leads(bigint, integer) IS
+  'One batch of restamp(): stamps the next batch_size leads after after_lead (null: from the first) whose score stamp does not serve under the active model; returns the last lead of the batch (null: none left) and how many were stamped';
+
+-- Invoker's rights and no SET clause, as a procedure that commits must be
+-- (so every name in it is qualified): the batches need EXECUTE on
+-- restamp_leads (marketing has it).
+CREATE PROCEDURE lead_scoring.restamp(batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql AS $$
+DECLARE
+  after_lead bigint;
+  done bigint;
+  stamped bigint := 0;
+BEGIN
+  LOOP
+    SELECT r.last_lead, r.restamped INTO after_lead, done FROM lead_scoring.restamp_leads(after_lead, batch_size) r;
+    EXIT WHEN after_lead IS NULL;
+    stamped := stamped OPERATOR(pg_catalog.+) done;
+    COMMIT;
+  END LOOP;
+  RAISE NOTICE 'restamp: % leads stamped under the active model', stamped;
+END
+$$;
+COMMENT ON PROCEDURE lead_scoring.restamp(integer) IS
+  'Stamps every lead whose score stamp does not serve under the active model (after a change of points, say), batch_size leads per transaction, so that the views grade them from their stamps again; CALL it outside a transaction block';
+
 -- One UPDATE switches the model, and its trigger (rescore_on_activation)
 -- rescores and leaves its report in a transaction-local setting: no flag a
 -- session could set switches the rescore off.

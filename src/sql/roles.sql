@@ -37,6 +37,7 @@ FROM PUBLIC;
 -- What runs with the owner's rights, and the operations granted to a role.
 REVOKE EXECUTE ON FUNCTION
   lead_scoring.rescore(),
+  lead_scoring.restamp_leads(bigint, integer),
   lead_scoring.recount_open_suppressions(),
   lead_scoring.count_suppressions(bigint[], bigint[]),
   lead_scoring.apply_model_changes(),
@@ -114,7 +115,8 @@ BEGIN
                 draft_held_out_auc, draft_held_out_log_loss) ON lead_scoring.training_runs TO lead_scoring_marketing;
   GRANT INSERT, UPDATE ON lead_scoring.suppressions, lead_scoring.setting_overrides TO lead_scoring_marketing;
   GRANT UPDATE ON lead_scoring.settings TO lead_scoring_marketing;
-  GRANT EXECUTE ON FUNCTION lead_scoring.rescore(), lead_scoring.activate_model(text),
+  GRANT EXECUTE ON FUNCTION lead_scoring.rescore(), lead_scoring.restamp_leads(bigint, integer),
+                            lead_scoring.activate_model(text),
                             lead_scoring.apply_model_changes(),
                             lead_scoring.hand_off(bigint[], text),
                             lead_scoring.find_bogus_leads(bigint[]),

@@ -6,11 +6,11 @@
 #
 # The concern files are cut into statements, each with the comment lines just
 # above it. In the delta, a line "--@ NAME" becomes every statement that
-# creates NAME or comments on it (a function, view, table, type or aggregate,
+# creates NAME or comments on it (a function, procedure, view, table, type or aggregate,
 # or the triggers and event triggers named NAME; a base type with the I/O
 # functions between its shell and its definition) and every GRANT or REVOKE
 # that names it, in the order of the concern files, each statement once, with
-# CREATE FUNCTION, CREATE VIEW and CREATE AGGREGATE made CREATE OR REPLACE; the GRANTs and
+# CREATE FUNCTION, PROCEDURE, VIEW and AGGREGATE made CREATE OR REPLACE; the GRANTs and
 # REVOKEs come at the end, when all the objects exist. "--@comments NAME"
 # takes only the comments (of a table the delta alters, say). Other lines are
 # copied. A NAME that matches nothing is an error.
@@ -64,7 +64,7 @@ FILENAME != delta {
 	found = 0
 	for (i = 1; i <= n; i++) {
 		if (only_comments ? head[i] ~ ("^COMMENT ON [A-Z]+ " pattern "([ (.;]|$)") \
-		    : (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|VIEW|TABLE|TYPE|AGGREGATE|COLUMN|INDEX)) " pattern "([ (.;]|$)") \
+		    : (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|PROCEDURE|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|PROCEDURE|VIEW|TABLE|TYPE|AGGREGATE|COLUMN|INDEX)) " pattern "([ (.;]|$)") \
 		       || head[i] ~ ("^CREATE (UNIQUE )?INDEX " unqualified " ") \
 		       || head[i] ~ ("^CREATE (CONSTRAINT |EVENT )?TRIGGER " pattern " ") \
 		       || (head[i] ~ /^(REVOKE|GRANT) / && statement[i] ~ (pattern "[(,; \n]")))) {
@@ -80,6 +80,8 @@ FILENAME != delta {
 			s = statement[i]
 			sub(/\nCREATE FUNCTION /, "\nCREATE OR REPLACE FUNCTION ", s)
 			sub(/^CREATE FUNCTION /, "CREATE OR REPLACE FUNCTION ", s)
+			sub(/\nCREATE PROCEDURE /, "\nCREATE OR REPLACE PROCEDURE ", s)
+			sub(/^CREATE PROCEDURE /, "CREATE OR REPLACE PROCEDURE ", s)
 			sub(/\nCREATE VIEW /, "\nCREATE OR REPLACE VIEW ", s)
 			sub(/^CREATE VIEW /, "CREATE OR REPLACE VIEW ", s)
 			sub(/\nCREATE AGGREGATE /, "\nCREATE OR REPLACE AGGREGATE ", s)
