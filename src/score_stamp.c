@@ -25,6 +25,7 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
@@ -100,7 +101,8 @@ stamped_row_unpack(StampedRow *row)
 /*
  * The part of a check that names a row version: its xmin, spread over 64
  * bits (the finaliser of MurmurHash3), so that a check made for one version
- * and model matches no other version's under any model.
+ * and model matches that of another version or model only by chance, one
+ * in 2^64.
  */
 static uint64
 stamp_version_key(TransactionId xid)
@@ -191,6 +193,11 @@ lead_scoring_stamp_score(PG_FUNCTION_ARGS)
 	double		high;
 	ScoreStamp *stamp;
 
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("a score stamp is made for a row being written, and a standby writes none"),
+				 errhint("Read lead_grades or funnel on a standby; stamps come from the primary.")));
 	stamped_row_args(fcinfo, 0, &row);
 	if (row.model == NULL)
 		PG_RETURN_NULL();
