@@ -550,17 +550,17 @@ BEGIN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
   -- a row written meanwhile is checked again as it is then (and skipped if
-  -- its writer stamped it); a state the model cannot evaluate gets no stamp
-  WITH written AS (
-    UPDATE lead_scoring.lead_scores s
-       SET score_stamp = lead_scoring.stamp_score(s.fit_tests, s.fit_basis, s.engagement, m.definition,
-                                                  t.min_scores, now())
-      FROM lead_scoring.models m, lead_scoring.grade_thresholds t
-     WHERE m.is_active AND (after_lead IS NULL OR s.lead_id > after_lead) AND s.lead_id <= last_lead
-       AND (s.engagement IS NOT NULL OR s.fit_basis IS NOT NULL)
-       AND NOT lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)
-    RETURNING s.score_stamp)
-  SELECT count(*) FILTER (WHERE w.score_stamp IS NOT NULL) INTO restamped FROM written w;
+  -- its writer stamped it); a row that gets no stamp (a state the model
+  -- cannot evaluate, a total at a threshold's edge) is left as it is
+  UPDATE lead_scoring.lead_scores s
+     SET score_stamp = lead_scoring.stamp_score(s.fit_tests, s.fit_basis, s.engagement, m.definition,
+                                                t.min_scores, now())
+    FROM lead_scoring.models m, lead_scoring.grade_thresholds t
+   WHERE m.is_active AND (after_lead IS NULL OR s.lead_id > after_lead) AND s.lead_id <= last_lead
+     AND (s.engagement IS NOT NULL OR s.fit_basis IS NOT NULL)
+     AND NOT lead_scoring.stamp_is_current(s.score_stamp, s.xmin, m.definition)
+     AND lead_scoring.stamp_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, t.min_scores, now()) IS NOT NULL;
+  GET DIAGNOSTICS restamped = ROW_COUNT;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.restamp_leads(bigint, integer) IS
