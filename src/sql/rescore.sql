@@ -588,6 +588,13 @@ $$;
 COMMENT ON PROCEDURE lead_scoring.restamp(integer) IS
   'Stamps every lead whose score stamp does not serve under the active model (after a change of points, say), batch_size leads per transaction, so that the views grade them from their stamps again; CALL it outside a transaction block';
 
+-- What the notice of a model change adds: the leads it did not write keep
+-- stamps made under the model before.
+CREATE FUNCTION lead_scoring.restamp_hint() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN 'The leads this change did not write are evaluated by the views until their next write; CALL lead_scoring.restamp() after the commit stamps them anew.';
+COMMENT ON FUNCTION lead_scoring.restamp_hint() IS 'The hint of the notice a model change gives: what restamp() is for';
+
 -- One UPDATE switches the model, and its trigger (rescore_on_activation)
 -- rescores and leaves its report in a transaction-local setting: no flag a
 -- session could set switches the rescore off.
@@ -662,7 +669,8 @@ BEGIN
   RAISE NOTICE 'active model changed: % leads rescored, % changed grade%', leads_rescored, leads_changed_grade,
     concat(CASE WHEN pending.edits > 1 THEN format(' (%s edits, rescored once)', pending.edits) END,
            CASE WHEN cardinality(recounted) > 0
-                THEN format('; recounted: %s', array_to_string(recounted, ', ')) END);
+                THEN format('; recounted: %s', array_to_string(recounted, ', ')) END)
+    USING HINT = lead_scoring.restamp_hint();
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.apply_model_changes() IS
@@ -765,7 +773,8 @@ BEGIN
   END IF;
   SELECT o.definition INTO previous FROM old_models o WHERE o.is_active;
   SELECT * INTO report FROM lead_scoring.rescore_from(previous, false);
-  RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade;
+  RAISE NOTICE 'active model changed: % leads rescored, % changed grade', report.leads_rescored, report.leads_changed_grade
+    USING HINT = lead_scoring.restamp_hint();
   -- for activate_model, which reports it
   PERFORM pg_catalog.set_config('lead_scoring.last_activation',
                                 pg_catalog.concat_ws(' ', report.leads_rescored, report.leads_changed_grade,
