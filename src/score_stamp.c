@@ -72,7 +72,7 @@ typedef struct StampedRow
 
 /*
  * Arguments first .. first + 3: fit_tests, fit_basis, engagement, model
- * (the stamp itself comes before them, the thresholds after).
+ * (the stamp and the row's xmin come before them, the thresholds after).
  */
 static void
 stamped_row_args(FunctionCallInfo fcinfo, int first, StampedRow *row)
