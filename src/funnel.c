@@ -54,6 +54,76 @@ grade_thresholds_arg(ArrayType *min_scores, int *ngrades)
 }
 
 /*
+ * What a function that grades row after row keeps in its fn_extra: the cache
+ * of its model argument (in model_owner's fn_extra) and the thresholds it was
+ * last passed, as raw bytes and as the checked values.  A query passes the
+ * same thresholds for every row, and as a column of a joined row they come
+ * with a short header: unpacking and checking them again would cost a copy
+ * per row.
+ */
+typedef struct GradingCache
+{
+	FmgrInfo	model_owner;
+	Size		raw_size;
+	char	   *raw;
+	int			ngrades;
+	double	   *min_scores;
+} GradingCache;
+
+/* The grading cache of the function being called, made on its first call. */
+GradingCache *
+grading_cache(FunctionCallInfo fcinfo)
+{
+	GradingCache *cache = (GradingCache *) fcinfo->flinfo->fn_extra;
+
+	if (cache == NULL)
+	{
+		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GradingCache));
+		fmgr_info_copy(&cache->model_owner, fcinfo->flinfo, fcinfo->flinfo->fn_mcxt);
+		cache->model_owner.fn_extra = NULL;
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	return cache;
+}
+
+/* Its model owner, for scoring_model_arg. */
+FmgrInfo *
+grading_model_owner(GradingCache *cache)
+{
+	return &cache->model_owner;
+}
+
+/* The thresholds of argument argno (not null) as grade_thresholds_arg gives them, checked once per value. */
+const double *
+cached_grade_thresholds(FunctionCallInfo fcinfo, GradingCache *cache, int argno, int *ngrades)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	Size		size = VARSIZE_ANY(raw);
+	MemoryContext old;
+	const double *values;
+
+	if (cache->raw == NULL || cache->raw_size != size || memcmp(cache->raw, raw, size) != 0)
+	{
+		if (cache->raw != NULL)
+		{
+			pfree(cache->raw);
+			pfree(cache->min_scores);
+			cache->raw = NULL;
+		}
+		values = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(argno), &cache->ngrades);
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		cache->min_scores = palloc(sizeof(double) * Max(cache->ngrades, 1));
+		memcpy(cache->min_scores, values, sizeof(double) * cache->ngrades);
+		cache->raw = palloc(size);
+		memcpy(cache->raw, raw, size);
+		cache->raw_size = size;
+		MemoryContextSwitchTo(old);
+	}
+	*ngrades = cache->ngrades;
+	return cache->min_scores;
+}
+
+/*
  * The position, from 1, of the grade a total earns among ascending
  * min_scores, as grade_index() gives it: the number of them at or below it,
  * at least 1 (NaN is above every number, as PostgreSQL orders it).
@@ -74,6 +144,21 @@ grade_position(double total, const double *min_scores, int ngrades)
 			hi = mid;
 	}
 	return Max(lo, 1);
+}
+
+/*
+ * The grade position of every total from low to high, if they share one; 0
+ * if they do not (or low is above high).  Only the next threshold up from
+ * low's position can part them.
+ */
+int
+bounds_grade_position(double low, double high, const double *min_scores, int ngrades)
+{
+	int			position = grade_position(low, min_scores, ngrades);
+
+	if (!float8_le(low, high) || (position < ngrades && float8_le(min_scores[position], high)))
+		return 0;
+	return position;
 }
 
 /* A state of ngrades positions with nothing counted, in the aggregate's context. */
@@ -97,9 +182,9 @@ new_funnel_state(MemoryContext aggcontext, int ngrades)
 static double *
 funnel_slots(ArrayType *state, int *ngrades)
 {
-	int			n = ArrayGetNItems(ARR_NDIM(state), ARR_DIMS(state));
+	int			n = ARR_NDIM(state) == 1 ? ARR_DIMS(state)[0] : -1;
 
-	if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID ||
+	if (n < 0 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID ||
 		n % FUNNEL_SLOTS != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -139,6 +224,7 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = aggregate_context(fcinfo, "funnel_counts");
 	ArrayType  *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
+	GradingCache *cache = grading_cache(fcinfo);
 	const double *min_scores;
 	int			ngrades;
 	int			state_grades;
@@ -155,7 +241,7 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(8), &ngrades);
+	min_scores = cached_grade_thresholds(fcinfo, cache, 8, &ngrades);
 	if (ngrades == 0)
 	{
 		if (state == NULL)
@@ -176,9 +262,8 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
 	as_of = PG_GETARG_TIMESTAMPTZ(7);
-	if (stamped_total_bounds(fcinfo, 1, as_of, &low, &high) &&
-		(position = grade_position(low, min_scores, ngrades)) ==
-		grade_position(high, min_scores, ngrades))
+	if (stamped_total_bounds(fcinfo, &cache->model_owner, 1, as_of, &low, &high) &&
+		(position = bounds_grade_position(low, high, min_scores, ngrades)) > 0)
 	{
 		double	   *known = slots + (position - 1) * FUNNEL_SLOTS;
 
@@ -189,11 +274,11 @@ lead_scoring_funnel_counts_transfn(PG_FUNCTION_ARGS)
 			known[1] += 1;
 			PG_RETURN_ARRAYTYPE_P(state);
 		}
-		total = stamped_row_total(fcinfo, 3, as_of);
+		total = stamped_row_total(fcinfo, &cache->model_owner, 3, as_of);
 	}
 	else
 	{
-		total = stamped_row_total(fcinfo, 3, as_of);
+		total = stamped_row_total(fcinfo, &cache->model_owner, 3, as_of);
 		position = grade_position(total, min_scores, ngrades);
 	}
 	funnel_count(slots, position - 1, true, total);

@@ -220,12 +220,19 @@ extern void engagement_bounds(const EngagementState *state, const ScoringModel *
 extern double record_fit_score(const ScoringModel *model, ArrayType *tests);
 
 /* funnel.c */
+typedef struct GradingCache GradingCache;
 extern int	grade_position(double total, const double *min_scores, int ngrades);
+extern int	bounds_grade_position(double low, double high, const double *min_scores, int ngrades);
 extern const double *grade_thresholds_arg(ArrayType *min_scores, int *ngrades);
+extern GradingCache *grading_cache(FunctionCallInfo fcinfo);
+extern FmgrInfo *grading_model_owner(GradingCache *cache);
+extern const double *cached_grade_thresholds(FunctionCallInfo fcinfo, GradingCache *cache, int argno,
+											 int *ngrades);
 
 /* score_stamp.c */
-extern bool stamped_total_bounds(FunctionCallInfo fcinfo, int first, TimestampTz as_of,
-								 double *low, double *high);
-extern double stamped_row_total(FunctionCallInfo fcinfo, int first, TimestampTz as_of);
+extern bool stamped_total_bounds(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first,
+								 TimestampTz as_of, double *low, double *high);
+extern double stamped_row_total(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first,
+								TimestampTz as_of);
 
 #endif							/* LEAD_SCORING_H */

@@ -75,11 +75,11 @@ typedef struct StampedRow
  * (the stamp and the row's xmin come before them, the thresholds after).
  */
 static void
-stamped_row_args(FunctionCallInfo fcinfo, int first, StampedRow *row)
+stamped_row_args(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first, StampedRow *row)
 {
 	memset(row, 0, sizeof(StampedRow));
 	if (!PG_ARGISNULL(first + 3))
-		row->model = scoring_model_arg(fcinfo, first + 3, fcinfo->flinfo);
+		row->model = scoring_model_arg(fcinfo, first + 3, model_owner);
 	if (!PG_ARGISNULL(first))
 		row->raw_tests = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(first));
 	row->has_basis = !PG_ARGISNULL(first + 1);
@@ -165,7 +165,7 @@ stamped_row_bounds(const StampedRow *row, double fit, TimestampTz start, Timesta
 static bool
 same_grade(double low, double high, const double *min_scores, int ngrades)
 {
-	return grade_position(low, min_scores, ngrades) == grade_position(high, min_scores, ngrades);
+	return bounds_grade_position(low, high, min_scores, ngrades) > 0;
 }
 
 /*
@@ -198,7 +198,7 @@ lead_scoring_stamp_score(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("a score stamp is made for a row being written, and a standby writes none"),
 				 errhint("Read lead_grades or funnel on a standby; stamps come from the primary.")));
-	stamped_row_args(fcinfo, 0, &row);
+	stamped_row_args(fcinfo, fcinfo->flinfo, 0, &row);
 	if (row.model == NULL)
 		PG_RETURN_NULL();
 	stamped_row_unpack(&row);
@@ -277,7 +277,7 @@ stamp_serves(const ScoreStamp *stamp, TransactionId xmin, const ScoringModel *mo
  * model, or for other instants).
  */
 bool
-stamped_total_bounds(FunctionCallInfo fcinfo, int first, TimestampTz as_of,
+stamped_total_bounds(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first, TimestampTz as_of,
 					 double *low, double *high)
 {
 	const ScoreStamp *stamp;
@@ -287,7 +287,7 @@ stamped_total_bounds(FunctionCallInfo fcinfo, int first, TimestampTz as_of,
 	stamp = (const ScoreStamp *) PG_GETARG_POINTER(first);
 	if (as_of < stamp->from || as_of > stamp->until ||
 		!stamp_serves(stamp, DatumGetTransactionId(PG_GETARG_DATUM(first + 1)),
-					  scoring_model_arg(fcinfo, first + 5, fcinfo->flinfo)))
+					  scoring_model_arg(fcinfo, first + 5, model_owner)))
 		return false;
 	*low = stamp->low;
 	*high = stamp->high;
@@ -330,11 +330,11 @@ lead_scoring_carried_stamp(PG_FUNCTION_ARGS)
 
 /* The exact total at as_of of the row in arguments first .. first + 3 (null model: NaN). */
 double
-stamped_row_total(FunctionCallInfo fcinfo, int first, TimestampTz as_of)
+stamped_row_total(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first, TimestampTz as_of)
 {
 	StampedRow	row;
 
-	stamped_row_args(fcinfo, first, &row);
+	stamped_row_args(fcinfo, model_owner, first, &row);
 	if (row.model == NULL)
 		return get_float8_nan();
 	stamped_row_unpack(&row);
@@ -350,6 +350,7 @@ PG_FUNCTION_INFO_V1(lead_scoring_stamped_grade_index);
 Datum
 lead_scoring_stamped_grade_index(PG_FUNCTION_ARGS)
 {
+	GradingCache *cache;
 	const double *min_scores;
 	int			ngrades;
 	TimestampTz as_of;
@@ -359,13 +360,14 @@ lead_scoring_stamped_grade_index(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(7) || PG_ARGISNULL(5) || PG_ARGISNULL(6))
 		PG_RETURN_INT32(1);
-	min_scores = grade_thresholds_arg(PG_GETARG_ARRAYTYPE_P(7), &ngrades);
+	cache = grading_cache(fcinfo);
+	min_scores = cached_grade_thresholds(fcinfo, cache, 7, &ngrades);
 	as_of = PG_GETARG_TIMESTAMPTZ(6);
-	if (stamped_total_bounds(fcinfo, 0, as_of, &low, &high) &&
-		(position = grade_position(low, min_scores, ngrades)) ==
-		grade_position(high, min_scores, ngrades))
+	if (stamped_total_bounds(fcinfo, grading_model_owner(cache), 0, as_of, &low, &high) &&
+		(position = bounds_grade_position(low, high, min_scores, ngrades)) > 0)
 		PG_RETURN_INT32(position);
-	PG_RETURN_INT32(grade_position(stamped_row_total(fcinfo, 2, as_of), min_scores, ngrades));
+	PG_RETURN_INT32(grade_position(stamped_row_total(fcinfo, grading_model_owner(cache), 2, as_of),
+								   min_scores, ngrades));
 }
 
 static void stamp_syntax_error(const char *input) pg_attribute_noreturn();
