@@ -68,6 +68,10 @@ typedef struct GradingCache
 	char	   *raw;
 	int			ngrades;
 	double	   *min_scores;
+	Size		ready_size;		/* the sales_ready flags, the same way */
+	char	   *ready_raw;
+	int			nready;
+	bool	   *sales_ready;
 } GradingCache;
 
 /* The grading cache of the function being called, made on its first call. */
@@ -121,6 +125,52 @@ cached_grade_thresholds(FunctionCallInfo fcinfo, GradingCache *cache, int argno,
 	}
 	*ngrades = cache->ngrades;
 	return cache->min_scores;
+}
+
+/*
+ * The sales_ready flags of argument argno (not null), one per grade of the
+ * thresholds just read (a null flag is false), checked once per value.
+ */
+const bool *
+cached_sales_ready(FunctionCallInfo fcinfo, GradingCache *cache, int argno, int ngrades)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	Size		size = VARSIZE_ANY(raw);
+	ArrayType  *flags;
+	Datum	   *values;
+	bool	   *nulls;
+	int			n;
+	MemoryContext old;
+
+	if (cache->ready_raw != NULL && cache->nready == ngrades && cache->ready_size == size &&
+		memcmp(cache->ready_raw, raw, size) == 0)
+		return cache->sales_ready;
+	if (cache->ready_raw != NULL)
+	{
+		pfree(cache->ready_raw);
+		pfree(cache->sales_ready);
+		cache->ready_raw = NULL;
+	}
+	flags = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(flags) > 1 || ARR_ELEMTYPE(flags) != BOOLOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("sales_ready flags must be a one-dimensional array of boolean")));
+	deconstruct_array(flags, BOOLOID, 1, true, TYPALIGN_CHAR, &values, &nulls, &n);
+	if (n != ngrades)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("grade thresholds give %d min_scores and %d sales_ready flags", ngrades, n)));
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	cache->sales_ready = palloc(sizeof(bool) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		cache->sales_ready[i] = !nulls[i] && DatumGetBool(values[i]);
+	cache->nready = n;
+	cache->ready_raw = palloc(size);
+	memcpy(cache->ready_raw, raw, size);
+	cache->ready_size = size;
+	MemoryContextSwitchTo(old);
+	return cache->sales_ready;
 }
 
 /*

@@ -228,6 +228,8 @@ extern GradingCache *grading_cache(FunctionCallInfo fcinfo);
 extern FmgrInfo *grading_model_owner(GradingCache *cache);
 extern const double *cached_grade_thresholds(FunctionCallInfo fcinfo, GradingCache *cache, int argno,
 											 int *ngrades);
+extern const bool *cached_sales_ready(FunctionCallInfo fcinfo, GradingCache *cache, int argno,
+									  int ngrades);
 
 /* score_stamp.c */
 extern bool stamped_total_bounds(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first,

@@ -13,19 +13,6 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/float.h"
-#include "utils/lsyscache.h"
-
-/* Grade thresholds as given, with their raw bytes to tell when they change. */
-typedef struct Thresholds
-{
-	Size		size;			/* of the raw bytes of both arrays */
-	char	   *bytes;
-	int			ngrades;
-	double	   *min_scores;		/* ascending */
-	bool	   *sales_ready;
-} Thresholds;
 
 /* The running report. */
 typedef struct RegradeReport
@@ -37,7 +24,6 @@ typedef struct RegradeReport
 	int			nleads_to_check;
 	int			capacity;
 	int64	   *leads_to_check;
-	Thresholds	thresholds;
 } RegradeReport;
 
 /* A report with nothing counted yet. */
@@ -69,69 +55,6 @@ add_lead_to_check(RegradeReport *report, int64 lead_id)
 }
 
 /*
- * Keep the thresholds of this row, unpacked again only when they differ from
- * the last row's: a query passes the same two arrays for every lead.
- */
-static void
-read_thresholds(Thresholds *t, ArrayType *min_scores, ArrayType *sales_ready)
-{
-	Size		size_min = VARSIZE(min_scores);
-	Size		size_ready = VARSIZE(sales_ready);
-	Datum	   *values;
-	bool	   *nulls;
-	int			n;
-	int			nready;
-
-	if (t->bytes != NULL && t->size == size_min + size_ready &&
-		memcmp(t->bytes, min_scores, size_min) == 0 &&
-		memcmp(t->bytes + size_min, sales_ready, size_ready) == 0)
-		return;
-	if (ARR_NDIM(min_scores) > 1 || ARR_NDIM(sales_ready) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("grade thresholds must be one-dimensional arrays")));
-	deconstruct_array(min_scores, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &values, &nulls, &n);
-	nready = ArrayGetNItems(ARR_NDIM(sales_ready), ARR_DIMS(sales_ready));
-	if (nready != n)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("grade thresholds give %d min_scores and %d sales_ready flags", n, nready)));
-	if (t->bytes != NULL)
-	{
-		pfree(t->bytes);
-		pfree(t->min_scores);
-		pfree(t->sales_ready);
-	}
-	t->ngrades = n;
-	t->min_scores = palloc(sizeof(double) * Max(n, 1));
-	t->sales_ready = palloc(sizeof(bool) * Max(n, 1));
-	for (int i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("grade thresholds must not hold a null min_score")));
-		t->min_scores[i] = DatumGetFloat8(values[i]);
-		if (i > 0 && float8_lt(t->min_scores[i], t->min_scores[i - 1]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("grade thresholds must be in ascending order of min_score")));
-	}
-	pfree(values);
-	pfree(nulls);
-	deconstruct_array(sales_ready, BOOLOID, 1, true, TYPALIGN_CHAR, &values, &nulls, &nready);
-	for (int i = 0; i < n; i++)
-		t->sales_ready[i] = !nulls[i] && DatumGetBool(values[i]);
-	pfree(values);
-	pfree(nulls);
-	t->size = size_min + size_ready;
-	t->bytes = palloc(t->size);
-	memcpy(t->bytes, min_scores, size_min);
-	memcpy(t->bytes + size_min, sales_ready, size_ready);
-}
-
-/*
  * regrade_transfn(report, lead_id, handed_off, before, after,
  * min_scores, sales_ready): count one lead graded with score 'before' (null:
  * it had no grade) and 'after'.
@@ -142,9 +65,9 @@ lead_scoring_regrade_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcontext = aggregate_context(fcinfo, "regrade");
 	RegradeReport *report = PG_ARGISNULL(0) ? NULL : (RegradeReport *) PG_GETARG_POINTER(0);
-	bool		has_grades = !PG_ARGISNULL(5) && !PG_ARGISNULL(6);
-	ArrayType  *min_scores = NULL;
-	ArrayType  *sales_ready = NULL;
+	const double *min_scores = NULL;
+	const bool *sales_ready = NULL;
+	int			ngrades = 0;
 	MemoryContext old;
 	bool		ready_before = false;
 	bool		ready_after = false;
@@ -153,34 +76,29 @@ lead_scoring_regrade_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("regrade needs a lead_id, its handed_off flag and its score after the change")));
-	/* detoasted in the call's context, which is reset for every row */
-	if (has_grades)
+	if (!PG_ARGISNULL(5) && !PG_ARGISNULL(6))
 	{
-		min_scores = PG_GETARG_ARRAYTYPE_P(5);
-		sales_ready = PG_GETARG_ARRAYTYPE_P(6);
+		GradingCache *cache = grading_cache(fcinfo);
+
+		min_scores = cached_grade_thresholds(fcinfo, cache, 5, &ngrades);
+		sales_ready = cached_sales_ready(fcinfo, cache, 6, ngrades);
 	}
 	old = MemoryContextSwitchTo(aggcontext);
 	if (report == NULL)
 		report = new_report();
-	if (has_grades)
-	{
-		read_thresholds(&report->thresholds, min_scores, sales_ready);
-		has_grades = report->thresholds.ngrades > 0;
-	}
 	report->leads++;
-	if (has_grades)
+	if (ngrades > 0)
 	{
-		const Thresholds *t = &report->thresholds;
-		int			after = grade_position(PG_GETARG_FLOAT8(4), t->min_scores, t->ngrades) - 1;
+		int			after = grade_position(PG_GETARG_FLOAT8(4), min_scores, ngrades) - 1;
 
-		ready_after = t->sales_ready[after];
+		ready_after = sales_ready[after];
 		if (PG_ARGISNULL(3))
 			report->changed_grade++;	/* a lead new to scoring had no grade */
 		else
 		{
-			int			before = grade_position(PG_GETARG_FLOAT8(3), t->min_scores, t->ngrades) - 1;
+			int			before = grade_position(PG_GETARG_FLOAT8(3), min_scores, ngrades) - 1;
 
-			ready_before = t->sales_ready[before];
+			ready_before = sales_ready[before];
 			if (before != after)
 				report->changed_grade++;
 		}
