@@ -28,9 +28,15 @@
 #include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "libpq/pqformat.h"
+#include "nodes/makefuncs.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
+#include "utils/selfuncs.h"
 
 /* The lead_scoring.score_stamp type (40 bytes, by reference). */
 typedef struct ScoreStamp
@@ -342,32 +348,115 @@ stamped_row_total(FunctionCallInfo fcinfo, FmgrInfo *model_owner, int first, Tim
 }
 
 /*
- * stamped_grade_index(stamp, xmin, fit_tests, fit_basis, engagement, model,
- * as_of, min_scores): grade_index(stored_total_score(...), min_scores), from
- * the stamp when it holds and tells.
+ * The grade position (from 1) at argument 6 of the row in arguments 0 .. 5
+ * (stamp, xmin, fit_tests, fit_basis, engagement, model) among the
+ * thresholds of argument 7, from the stamp when it holds and tells: what
+ * stamped_grade_index and stamped_sales_ready share.  0 if the model,
+ * instant or thresholds are null.
  */
-PG_FUNCTION_INFO_V1(lead_scoring_stamped_grade_index);
-Datum
-lead_scoring_stamped_grade_index(PG_FUNCTION_ARGS)
+static int
+stamped_position(FunctionCallInfo fcinfo, GradingCache **cache, int *ngrades)
 {
-	GradingCache *cache;
 	const double *min_scores;
-	int			ngrades;
 	TimestampTz as_of;
 	double		low;
 	double		high;
 	int			position;
 
 	if (PG_ARGISNULL(7) || PG_ARGISNULL(5) || PG_ARGISNULL(6))
-		PG_RETURN_INT32(1);
-	cache = grading_cache(fcinfo);
-	min_scores = cached_grade_thresholds(fcinfo, cache, 7, &ngrades);
+		return 0;
+	*cache = grading_cache(fcinfo);
+	min_scores = cached_grade_thresholds(fcinfo, *cache, 7, ngrades);
 	as_of = PG_GETARG_TIMESTAMPTZ(6);
-	if (stamped_total_bounds(fcinfo, grading_model_owner(cache), 0, as_of, &low, &high) &&
-		(position = bounds_grade_position(low, high, min_scores, ngrades)) > 0)
-		PG_RETURN_INT32(position);
-	PG_RETURN_INT32(grade_position(stamped_row_total(fcinfo, grading_model_owner(cache), 2, as_of),
-								   min_scores, ngrades));
+	if (stamped_total_bounds(fcinfo, grading_model_owner(*cache), 0, as_of, &low, &high) &&
+		(position = bounds_grade_position(low, high, min_scores, *ngrades)) > 0)
+		return position;
+	return grade_position(stamped_row_total(fcinfo, grading_model_owner(*cache), 2, as_of),
+						  min_scores, *ngrades);
+}
+
+/*
+ * stamped_grade_index(stamp, xmin, fit_tests, fit_basis, engagement, model,
+ * as_of, min_scores): grade_index(stored_total_score(...), min_scores), from
+ * the stamp when it holds and tells; null without a model, instant or
+ * thresholds.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_stamped_grade_index);
+Datum
+lead_scoring_stamped_grade_index(PG_FUNCTION_ARGS)
+{
+	GradingCache *cache;
+	int			ngrades;
+	int			position = stamped_position(fcinfo, &cache, &ngrades);
+
+	if (position == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(position);
+}
+
+/*
+ * stamped_sales_ready(stamp, xmin, fit_tests, fit_basis, engagement, model,
+ * as_of, min_scores, sales_ready): whether the grade stamped_grade_index
+ * gives is sales-ready by the flags of grade_thresholds; false without a
+ * model or flags.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_stamped_sales_ready);
+Datum
+lead_scoring_stamped_sales_ready(PG_FUNCTION_ARGS)
+{
+	GradingCache *cache;
+	int			ngrades;
+	int			position = stamped_position(fcinfo, &cache, &ngrades);
+
+	if (position == 0 || PG_ARGISNULL(8) || ngrades == 0)
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(cached_sales_ready(fcinfo, cache, 8, ngrades)[position - 1]);
+}
+
+/*
+ * Planner support of stamped_sales_ready: its selectivity over a
+ * lead_scores row is the share of those rows whose handed_off flag is set,
+ * from ANALYZE's statistics.  The flag is set when a lead turns sales-ready
+ * and cleared when a write finds it no longer is, so it differs from the
+ * share sales-ready now only by the leads that decayed since their last
+ * write; without the statistics the planner's default (a third or more)
+ * would cost the sales-ready leads' sort and transfer ten times over.
+ */
+PG_FUNCTION_INFO_V1(lead_scoring_sales_ready_support);
+Datum
+lead_scoring_sales_ready_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSelectivity *req;
+	Var		   *stamp;
+	RangeTblEntry *rte;
+	AttrNumber	attnum;
+	Var		   *handed_off;
+	VariableStatData vardata;
+	bool		has_stats;
+
+	if (!IsA(rawreq, SupportRequestSelectivity))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSelectivity *) rawreq;
+	if (req->is_join || list_length(req->args) != 9 || !IsA(linitial(req->args), Var))
+		PG_RETURN_POINTER(NULL);
+	stamp = (Var *) linitial(req->args);
+	if (stamp->varlevelsup != 0 || stamp->varno < 1 ||
+		stamp->varno >= req->root->simple_rel_array_size)
+		PG_RETURN_POINTER(NULL);
+	rte = planner_rt_fetch(stamp->varno, req->root);
+	if (rte->rtekind != RTE_RELATION ||
+		rte->relid != get_relname_relid("lead_scores", get_func_namespace(req->funcid)) ||
+		(attnum = get_attnum(rte->relid, "handed_off")) == InvalidAttrNumber)
+		PG_RETURN_POINTER(NULL);
+	handed_off = makeVar(stamp->varno, attnum, BOOLOID, -1, InvalidOid, 0);
+	examine_variable(req->root, (Node *) handed_off, req->varRelid, &vardata);
+	has_stats = HeapTupleIsValid(vardata.statsTuple);
+	ReleaseVariableStats(vardata);
+	if (!has_stats)
+		PG_RETURN_POINTER(NULL);
+	req->selectivity = boolvarsel(req->root, (Node *) handed_off, req->varRelid);
+	PG_RETURN_POINTER(req);
 }
 
 static void stamp_syntax_error(const char *input) pg_attribute_noreturn();

@@ -113,7 +113,24 @@ CREATE FUNCTION lead_scoring.stamped_grade_index(stamp lead_scoring.score_stamp,
 RETURNS integer AS 'MODULE_PATHNAME', 'lead_scoring_stamped_grade_index'
   LANGUAGE C IMMUTABLE PARALLEL SAFE COST 2;
 COMMENT ON FUNCTION lead_scoring.stamped_grade_index(lead_scoring.score_stamp, xid, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[]) IS
-  'grade_index(stored_total_score(fit_tests, fit_basis, engagement, model, as_of), min_scores) of the lead_scores row version with this xmin, read from its stamp when it was made for that version and model, holds at as_of and falls within one grade; evaluated otherwise';
+  'grade_index(stored_total_score(fit_tests, fit_basis, engagement, model, as_of), min_scores) of the lead_scores row version with this xmin, read from its stamp when it was made for that version and model, holds at as_of and falls within one grade; evaluated otherwise; null without a model, instant or thresholds';
+
+-- Whether a lead is sales-ready, graded as stamped_grade_index grades it: a
+-- function of its own, so that the planner takes the share of sales-ready
+-- leads from its support function rather than a default a third of the rows.
+CREATE FUNCTION lead_scoring.sales_ready_support(internal)
+RETURNS internal AS 'MODULE_PATHNAME', 'lead_scoring_sales_ready_support' LANGUAGE C STRICT;
+COMMENT ON FUNCTION lead_scoring.sales_ready_support(internal) IS
+  'Planner support of lead_scoring.stamped_sales_ready: its selectivity over lead_scores, the share of rows flagged handed_off in their statistics (takes the planner''s internal request: not callable from SQL)';
+
+CREATE FUNCTION lead_scoring.stamped_sales_ready(stamp lead_scoring.score_stamp, xmin xid, fit_tests bigint[],
+                                                 fit_basis bigint, engagement lead_scoring.engagement_state,
+                                                 model jsonb, as_of timestamptz, min_scores double precision[],
+                                                 sales_ready boolean[])
+RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_stamped_sales_ready'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE COST 2 SUPPORT lead_scoring.sales_ready_support;
+COMMENT ON FUNCTION lead_scoring.stamped_sales_ready(lead_scoring.score_stamp, xid, bigint[], bigint, lead_scoring.engagement_state, jsonb, timestamptz, double precision[], boolean[]) IS
+  'Whether the grade stamped_grade_index(stamp, ..., min_scores) gives is sales-ready by the flags of grade_thresholds (sales_ready); false without a model or flags';
 
 CREATE FUNCTION lead_scoring.stamp_is_current(stamp lead_scoring.score_stamp, xmin xid, model jsonb)
 RETURNS boolean AS 'MODULE_PATHNAME', 'lead_scoring_stamp_is_current'

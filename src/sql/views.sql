@@ -7,25 +7,38 @@ COMMENT ON COLUMN lead_scoring.active_model.model_id IS 'Model identifier';
 COMMENT ON COLUMN lead_scoring.active_model.name IS 'Model name';
 COMMENT ON COLUMN lead_scoring.active_model.definition IS 'Its validated definition, as the scoring functions take it';
 
+-- The model and the thresholds are values computed once (initplans), not
+-- joined rows, so that parallel workers can grade the leads (PostgreSQL 15
+-- would rescan a joined row's plan for every lead in each worker), and
+-- sales_ready is a function of its own, whose planner support gives the share
+-- of sales-ready leads. Without an active model (before the first is
+-- activated) every lead is listed with empty scores: a WHERE on the model's
+-- presence would keep the join with leads even where no column of it is read.
 CREATE VIEW lead_scoring.lead_grades AS
 SELECT s.lead_id, l.email, l.company,
-       lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, m.definition) AS fit_score,
-       e.engagement_score,
-       lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()) AS total_score,
-       t.grades[g.g] AS grade,
-       coalesce(t.sales_ready[g.g], false) AS sales_ready,
+       x.fit_score, x.engagement_score,
+       lead_scoring.total_score(x.fit_score, s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now())
+         AS total_score,
+       (SELECT t.grades FROM lead_scoring.grade_thresholds t)[
+         lead_scoring.stamped_grade_index(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement,
+                                          (SELECT m.definition FROM lead_scoring.active_model m), now(),
+                                          (SELECT t.min_scores FROM lead_scoring.grade_thresholds t))] AS grade,
+       lead_scoring.stamped_sales_ready(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis, s.engagement,
+                                        (SELECT m.definition FROM lead_scoring.active_model m), now(),
+                                        (SELECT t.min_scores FROM lead_scoring.grade_thresholds t),
+                                        (SELECT t.sales_ready FROM lead_scoring.grade_thresholds t)) AS sales_ready,
        lead_scoring.latest_activity_at(s.engagement) AS last_activity_at,
-       m.name AS model,
+       (SELECT m.name FROM lead_scoring.active_model m) AS model,
        s.open_suppressions > 0 AS suppressed
   FROM lead_scoring.lead_scores s
-  JOIN lead_scoring.active_model m ON true
   LEFT JOIN lead_scoring.leads l ON l.lead_id = s.lead_id
- CROSS JOIN lead_scoring.grade_thresholds t
- CROSS JOIN LATERAL (SELECT coalesce(lead_scoring.engagement_score(s.engagement, m.definition, now()), 0)
-                              AS engagement_score) e
- CROSS JOIN LATERAL (SELECT lead_scoring.stamped_grade_index(s.score_stamp, s.xmin, s.fit_tests, s.fit_basis,
-                                                             s.engagement, m.definition, now(), t.min_scores) AS g) g;
-COMMENT ON VIEW lead_scoring.lead_grades IS 'Every lead''s scores and grade as of now, under the active model and current thresholds';
+ CROSS JOIN LATERAL (
+   SELECT lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, (SELECT m.definition FROM lead_scoring.active_model m))
+            AS fit_score,
+          CASE WHEN (SELECT m.definition FROM lead_scoring.active_model m) IS NOT NULL
+               THEN coalesce(lead_scoring.engagement_score(s.engagement, (SELECT m.definition FROM lead_scoring.active_model m), now()), 0)
+          END AS engagement_score) x;
+COMMENT ON VIEW lead_scoring.lead_grades IS 'Every lead''s scores and grade as of now, under the active model and current thresholds (empty scores and grade before a model is active)';
 COMMENT ON COLUMN lead_scoring.lead_grades.lead_id IS 'Lead identifier';
 COMMENT ON COLUMN lead_scoring.lead_grades.email IS 'Email address (empty for leads only seen in a tracked activity table)';
 COMMENT ON COLUMN lead_scoring.lead_grades.company IS 'Company name';
