@@ -400,17 +400,20 @@ BEGIN
      WHERE s.lead_id = ANY (lead_ids) AND snap.sales_ready AND NOT s.handed_off
        AND s.open_suppressions = 0),
   -- NOT handed_off is checked again on the locked row: a concurrent writer that
-  -- handed the lead off first wins, and this one records nothing for it
+  -- handed the lead off first wins, and this one records nothing for it.  The
+  -- row marked returns what is recorded: joined back to ready, on the generic
+  -- plan's estimate of one row each, it was a nested loop of every pair
   marked AS (
     UPDATE lead_scoring.lead_scores s SET handed_off = true, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
       FROM ready r WHERE s.lead_id = r.lead_id AND NOT s.handed_off
-    RETURNING s.lead_id),
+    RETURNING r.lead_id, r.fit_score, r.engagement_score, r.total_score, r.grade, r.thresholds, r.model_id,
+              r.model_name),
   recorded AS (
     INSERT INTO lead_scoring.handoffs (lead_id, cause, fit_score, engagement_score, total_score, grade,
                                        thresholds, model_id, model_name)
     SELECT r.lead_id, hand_off.cause, r.fit_score, r.engagement_score, r.total_score, r.grade,
            r.thresholds, r.model_id, r.model_name
-      FROM ready r JOIN marked USING (lead_id) ORDER BY r.lead_id
+      FROM marked r ORDER BY r.lead_id
     RETURNING *)
   SELECT count(pg_notify('lead_scoring_handoff', jsonb_build_object(
            'handoff_id', h.handoff_id, 'lead_id', h.lead_id, 'cause', h.cause, 'grade', h.grade,
