@@ -372,20 +372,24 @@ BEGIN
   IF pg_catalog.current_setting('lead_scoring.model_change_pending', true) = 'on' THEN
     PERFORM lead_scoring.apply_model_changes();  -- the states as the active model counts
   END IF;
-  -- The leads whose flag is to change, of those given (or of all, after a
-  -- threshold change), planned for the values (an index for a few leads, a
-  -- scan for all): only they are graded through lead_grades below, by
-  -- statements whose generic plans are kept (planning them for each call cost
-  -- five times what running them does), finding those leads by index.
-  EXECUTE $q$
-  SELECT ARRAY(
-    SELECT s.lead_id
-      FROM lead_scoring.lead_scores s, lead_scoring.active_model m
-     WHERE ($1 IS NULL OR s.lead_id = ANY ($1))
-       AND lead_scoring.handoff_due(s.handed_off,
-             lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
-             (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t), s.open_suppressions > 0))$q$
-  INTO lead_ids USING lead_ids;
+  -- The leads whose flag is to change, of many given (or of all, after a
+  -- threshold change), planned for the values (an index for a few hundred
+  -- leads, a scan for all): only they are graded through lead_grades below,
+  -- by statements whose generic plans are kept (planning them for each call
+  -- cost five times what running them does), finding those leads by index.
+  -- A few leads (an insert's) are graded there directly: the statements
+  -- below test them again, and planning this one cost more than that.
+  IF lead_ids IS NULL OR cardinality(lead_ids) > 64 THEN
+    EXECUTE $q$
+    SELECT ARRAY(
+      SELECT s.lead_id
+        FROM lead_scoring.lead_scores s, lead_scoring.active_model m
+       WHERE ($1 IS NULL OR s.lead_id = ANY ($1))
+         AND lead_scoring.handoff_due(s.handed_off,
+               lead_scoring.stored_total_score(s.fit_tests, s.fit_basis, s.engagement, m.definition, now()),
+               (SELECT t.sales_ready_from FROM lead_scoring.grade_thresholds t), s.open_suppressions > 0))$q$
+    INTO lead_ids USING lead_ids;
+  END IF;
   IF cardinality(lead_ids) = 0 THEN
     RETURN 0;
   END IF;
