@@ -153,8 +153,9 @@ echo "  GROUP BY lead_id, count(*): $(secs "$BASE_MS") s (runs: $A_RUNS)"
 echo "  score_activities + engagement_score: $(secs "$AGG_MS") s (runs: $B_RUNS)"
 echo "  (for the record: lead_scoring.rescore(), which also scores fit, writes every lead's state," \
 	"grades before and after, and hands off, took $RESCORE_S s once = $(ratio "$(awk -v s="$RESCORE_S" 'BEGIN { print s * 1000 }')" "$BASE_MS") x the baseline)"
-# what any scoring costs at the least: the baseline reads only the index on
-# (lead_id, occurred_at); scoring must read each row's type from the heap
+# what any scoring costs at the least: the baseline may read only the index
+# on (lead_id, occurred_at) (its plan is printed), where scoring must read
+# each row's type from the table
 echo "  baseline's plan: $(q -c "EXPLAIN (COSTS OFF) $BASELINE" | grep -Eo '(Index Only|Parallel Seq|Seq|Parallel Index Only) Scan( using [a-z_]+)?' | head -1)"
 time_pair "" "$BASELINE" "" "" "$HEAP_COUNT" ""
 echo "  (for the record: counting each lead's activity types instead, which reads the heap, took $(secs "$B_MS") s" \
