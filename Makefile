@@ -13,8 +13,8 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'$$/\1/p" $(EXTENSION).
 # object of the extension is defined once, in its concern's file.
 EXTENSION_SQL = $(addprefix src/sql/, \
 	header.sql session.sql types.sql scoring_core.sql model_tables.sql grades.sql lead_tables.sql \
-	live_scoring.sql rescore.sql settings.sql suppression.sql views.sql sales_handoff.sql \
-	outcomes.sql sales_views.sql model_versions.sql calibration.sql training.sql backtest.sql \
+	live_scoring.sql rescore.sql settings.sql suppression.sql lifecycle.sql views.sql \
+	sales_handoff.sql outcomes.sql sales_views.sql lifecycle_views.sql model_versions.sql calibration.sql training.sql backtest.sql \
 	model_scores.sql explanations.sql roles.sql config_dump.sql)
 # The update to it from the last released version is built from a delta
 # (src/sql/updates/*.sql.in) that takes new definitions from those files.
@@ -26,7 +26,7 @@ EXTRA_CLEAN = $(DATA_built)
 
 REGRESS = decay_and_caps fit_rules model_validation live_scoring \
 	grades_and_views track parallel_aggregate rescore sales_handoff suppression roles bad_input \
-	feedback_calibration feedback_training feedback_versions score_factors score_stamps
+	feedback_calibration feedback_training feedback_versions score_factors score_stamps handoff_loop
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config

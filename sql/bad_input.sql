@@ -92,7 +92,7 @@ SELECT n AS "#", c AS "case", a.code, a.answer FROM (VALUES
      CREATE TEMP TABLE passing (lead_id bigint, activity_type text, occurred_at timestamptz);
      PERFORM lead_scoring.track('pg_temp.passing', 'lead_id', 'activity_type', 'occurred_at');
    END $d$$c$),
-  (51, 'a claim of a lead claimed by another rep', $$SELECT lead_scoring.claim_lead(101)$$),
+  (51, 'a rejection with a reason that is not in the table', $$SELECT lead_scoring.reject_lead(101, 'too pricey')$$),
   -- near the limits of time: finite, so scored; the burst window around them does not overflow
   (52, 'activity 30 seconds before the end of time (kept)', $$INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (103, 'web_visit', '294276-12-31 23:59:30+00')$$),
   (53, 'activity 30 seconds after the start of time (kept)', $$INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (103, 'web_visit', '4714-11-24 00:00:30+00 BC')$$),

@@ -48,8 +48,9 @@ SELECT lead_id, outcome, amount FROM lead_scoring.record_outcome(5, 'lost', 0);
 \set VERBOSITY terse
 SELECT lead_id, outcome FROM lead_scoring.record_outcome(9, 'sold');
 \set VERBOSITY default
--- after its close, L6 attends a webinar (50: handed off now); that must not
--- count as what it did before the decision
+-- after its close, L6 attends a webinar (50: sales-ready, but its outcome
+-- disqualified it, so it is not handed off); that must not count as what it
+-- did before the decision
 INSERT INTO lead_scoring.activities (lead_id, activity_type, occurred_at) VALUES (6, 'webinar', '2026-02-01');
 SELECT lead_id, cause, grade FROM lead_scoring.handoffs ORDER BY lead_id;
 

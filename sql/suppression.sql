@@ -131,11 +131,14 @@ SELECT leads_rescored > 0 AS rescored FROM lead_scoring.rescore();
 SELECT lead_id, kind, reason FROM lead_scoring.suppressed_leads WHERE lead_id = 208;
 DELETE FROM lead_scoring.leads WHERE lead_id IN (207, 208);
 
--- Manual suppression and restore.
-SELECT lead_scoring.suppress_lead(101, 'competitor') IS NOT NULL AS suppressed;
-SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;
-SELECT lead_scoring.restore_lead(101, 'not a competitor after all');
-SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 101;
+-- Manual suppression and restore (of a new lead: 101 is won by now, which
+-- takes it out of the sales queue).
+INSERT INTO lead_scoring.leads (lead_id, email) VALUES (150, 'fresh@corp.example');
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 150;
+SELECT lead_scoring.suppress_lead(150, 'competitor') IS NOT NULL AS suppressed;
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 150;
+SELECT lead_scoring.restore_lead(150, 'not a competitor after all');
+SELECT lead_id FROM lead_scoring.sales_queue WHERE lead_id = 150;
 
 -- Nothing was deleted: every suppression, lifted or not (210's too, whose lead
 -- is gone), and every activity is kept.

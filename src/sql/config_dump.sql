@@ -19,6 +19,13 @@ SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_coefficients', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_caps', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.history_imports', '');
+-- the defaults CREATE EXTENSION made are replaced by the rows as dumped
+-- (guard_lifecycle_defaults)
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.lifecycle_stages', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.stage_transitions', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.rejection_reasons', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.lifecycle_events', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_scoring.lead_stages', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.tracked_tables',
   'WHERE activity_table <> ''lead_scoring.activities''::regclass');
 -- one call per statement: each call updates the same pg_extension row
@@ -35,3 +42,4 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('le
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.grade_changes', 'change_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.training_runs', 'run_id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.history_imports', 'import_id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('lead_scoring.lifecycle_events', 'event_id'), '');

@@ -6,6 +6,7 @@ CREATE TABLE lead_scoring.grades (
   min_score   double precision NOT NULL,
   sales_ready boolean NOT NULL DEFAULT false,
   description text,
+  follow_up_within interval CHECK (follow_up_within > interval '0'),
   UNIQUE (rank) DEFERRABLE INITIALLY IMMEDIATE
 );
 COMMENT ON TABLE lead_scoring.grades IS 'Grade thresholds: a lead gets the best-ranked grade whose min_score its total score reaches; the lowest grade also takes every score below it';
@@ -14,6 +15,7 @@ COMMENT ON COLUMN lead_scoring.grades.rank IS '1 for the best grade, 2 for the n
 COMMENT ON COLUMN lead_scoring.grades.min_score IS 'Lowest total score that earns this grade';
 COMMENT ON COLUMN lead_scoring.grades.sales_ready IS 'Whether leads of this grade go to sales; sales-ready grades are the best-ranked ones';
 COMMENT ON COLUMN lead_scoring.grades.description IS 'What the grade means for sales and marketing';
+COMMENT ON COLUMN lead_scoring.grades.follow_up_within IS 'The follow-up SLA of a lead handed off with this grade: a rep accepts, rejects or claims it within this time (empty: no SLA)';
 
 -- Refuse thresholds that are not finite, overlap, or are out of rank order.
 CREATE FUNCTION lead_scoring.check_grades() RETURNS trigger

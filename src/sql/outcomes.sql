@@ -23,6 +23,13 @@ COMMENT ON COLUMN lead_scoring.outcomes.helped_by IS
   'The buyer''s answer to "what one thing helped you choose us?": an activity type (e.g. webinar) or an asset (e.g. pricing)';
 COMMENT ON COLUMN lead_scoring.outcomes.decided_at IS
   'When sales took the lead, if the extension did not see it (history imported): the instant the lead is judged at; empty: its first handoff or claim, or its close';
+-- the lead's stage follows its outcome (lifecycle.sql)
+CREATE TRIGGER stage_from_outcome AFTER INSERT ON lead_scoring.outcomes
+  REFERENCING NEW TABLE AS new_outcomes
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.stage_from_outcome();
+CREATE TRIGGER stage_from_changed_outcome AFTER UPDATE ON lead_scoring.outcomes
+  REFERENCING NEW TABLE AS new_outcomes
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.stage_from_outcome();
 
 CREATE FUNCTION lead_scoring.record_outcome(lead_id bigint, outcome text, amount numeric DEFAULT NULL,
                                             closed_at timestamptz DEFAULT now(), helped_by text DEFAULT NULL,

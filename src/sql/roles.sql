@@ -31,7 +31,9 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.count_changed_suppressions(),
   lead_scoring.count_deleted_suppressions(),
   lead_scoring.count_truncated_suppressions(),
-  lead_scoring.check_bogus_pattern()
+  lead_scoring.check_bogus_pattern(),
+  lead_scoring.guard_lifecycle_defaults(),
+  lead_scoring.stage_from_outcome()
 FROM PUBLIC;
 
 -- What runs with the owner's rights, and the operations granted to a role.
@@ -66,7 +68,18 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.score_before(bigint, timestamptz),
   lead_scoring.mark_history_import(boolean),
   lead_scoring.begin_history_import(boolean, text),
-  lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
+  lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz),
+  lead_scoring.accept_lead(bigint, text),
+  lead_scoring.reject_lead(bigint, text, text),
+  lead_scoring.advance_lead(bigint, text, text),
+  lead_scoring.override_stage(bigint, text, text),
+  lead_scoring.import_stage_change(bigint, text, timestamptz, name, text),
+  lead_scoring.recycle_rule_met(bigint, timestamptz),
+  lead_scoring.rules_carrying(bigint, timestamptz),
+  lead_scoring.lock_lead(bigint),
+  lead_scoring.move_lead(bigint, text, text, timestamptz, text, text, text[]),
+  lead_scoring.refuse_move(bigint, text, text, text, text, text),
+  lead_scoring.check_handed_off(bigint, text, text, text)
 FROM PUBLIC;
 
 CREATE FUNCTION lead_scoring.create_roles() RETURNS void
@@ -95,10 +108,15 @@ BEGIN
   GRANT SELECT ON lead_scoring.leads, lead_scoring.activities, lead_scoring.lead_scores, lead_scoring.models,
                   lead_scoring.components, lead_scoring.activity_rules, lead_scoring.fit_rules, lead_scoring.grades,
                   lead_scoring.claims, lead_scoring.cherry_picks, lead_scoring.handoffs, lead_scoring.outcomes,
-                  lead_scoring.suppressions, lead_scoring.grade_changes
+                  lead_scoring.suppressions, lead_scoring.grade_changes, lead_scoring.lifecycle_stages,
+                  lead_scoring.stage_transitions, lead_scoring.rejection_reasons, lead_scoring.lead_stages,
+                  lead_scoring.lifecycle_events
      TO lead_scoring_sales;
   GRANT INSERT ON lead_scoring.claims TO lead_scoring_sales;
-  GRANT EXECUTE ON FUNCTION lead_scoring.release_claim(bigint, text) TO lead_scoring_sales;
+  GRANT EXECUTE ON FUNCTION lead_scoring.release_claim(bigint, text),
+                            lead_scoring.accept_lead(bigint, text),
+                            lead_scoring.reject_lead(bigint, text, text),
+                            lead_scoring.advance_lead(bigint, text, text) TO lead_scoring_sales;
   GRANT INSERT, UPDATE ON lead_scoring.outcomes TO lead_scoring_sales;
 
   -- marketing operations: BI, plus the model, thresholds, settings, leads, activities and suppression
@@ -107,7 +125,9 @@ BEGIN
   GRANT INSERT, UPDATE, DELETE ON lead_scoring.models, lead_scoring.components, lead_scoring.activity_rules,
                                   lead_scoring.fit_rules, lead_scoring.grades, lead_scoring.leads,
                                   lead_scoring.activities, lead_scoring.bogus_patterns,
-                                  lead_scoring.throwaway_domains, lead_scoring.outcomes
+                                  lead_scoring.throwaway_domains, lead_scoring.outcomes,
+                                  lead_scoring.lifecycle_stages, lead_scoring.stage_transitions,
+                                  lead_scoring.rejection_reasons
      TO lead_scoring_marketing;
   GRANT INSERT ON lead_scoring.training_runs, lead_scoring.training_coefficients, lead_scoring.training_caps
      TO lead_scoring_marketing;
@@ -123,6 +143,8 @@ BEGIN
                             lead_scoring.find_activity_bursts(bigint[], timestamptz, timestamptz),
                             lead_scoring.states_at_decision(jsonb),
                             lead_scoring.states_at(jsonb, timestamptz, bigint[]),
+                            lead_scoring.rules_carrying(bigint, timestamptz),
+                            lead_scoring.recycle_rule_met(bigint, timestamptz),
                             lead_scoring.replay(jsonb, text[], double precision[], boolean[], timestamptz, timestamptz)
      TO lead_scoring_marketing;
 
@@ -131,6 +153,8 @@ BEGIN
   GRANT EXECUTE ON FUNCTION lead_scoring.track(regclass, name, name, name, name),
                             lead_scoring.untrack(regclass),
                             lead_scoring.reassign_claim(bigint, name, text),
+                            lead_scoring.override_stage(bigint, text, text),
+                            lead_scoring.import_stage_change(bigint, text, timestamptz, name, text),
                             lead_scoring.begin_history_import(boolean, text) TO lead_scoring_admin;
 
   -- what earlier versions granted and this one does not: the owner's-rights
@@ -141,4 +165,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.create_roles() IS
-  'Creates (if missing) and grants the roles lead_scoring_bi (read the views), lead_scoring_sales (read, claim, record outcomes), lead_scoring_marketing (model, thresholds, settings, leads, activities, suppression) and lead_scoring_admin (all of those, and tracked tables). Grant them to login roles';
+  'Creates (if missing) and grants the roles lead_scoring_bi (read the views), lead_scoring_sales (read, claim, accept, reject and advance leads, record outcomes), lead_scoring_marketing (model, thresholds, settings, leads, activities, suppression) and lead_scoring_admin (all of those, and tracked tables). Grant them to login roles';

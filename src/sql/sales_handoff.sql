@@ -124,6 +124,11 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON lead_scoring.cherry_picks
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.refuse_audit_change();
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON lead_scoring.cherry_picks
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.refuse_audit_change();
+-- the lifecycle history (lifecycle.sql) is evidence too
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON lead_scoring.lifecycle_events
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.refuse_audit_change();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON lead_scoring.lifecycle_events
+  FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.refuse_audit_change();
 
 -- Nor may its owner switch those triggers off or drop them.
 CREATE FUNCTION lead_scoring.protect_audit_ddl() RETURNS event_trigger
@@ -131,30 +136,35 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 DECLARE
   -- found in the catalog, not by name: a role without USAGE on the schema
   -- altering its own tables must not be refused for looking it up
-  audit oid := (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = 'lead_scoring' AND c.relname = 'cherry_picks');
+  audit oid[] := ARRAY(SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = 'lead_scoring' AND c.relname IN ('cherry_picks', 'lifecycle_events'));
+  altered text;
 BEGIN
-  IF audit IS NULL OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+  IF cardinality(audit) = 0 OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
     RETURN;
   END IF;
   IF TG_EVENT = 'ddl_command_end' THEN
-    IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands() c
-                WHERE c.classid = 'pg_class'::regclass AND c.objid = audit) THEN
-      RAISE EXCEPTION 'lead_scoring.cherry_picks is append-only: % refused', TG_TAG
+    SELECT c.objid::regclass::text INTO altered FROM pg_event_trigger_ddl_commands() c
+     WHERE c.classid = 'pg_class'::regclass AND c.objid = ANY (audit) LIMIT 1;
+    IF altered IS NOT NULL THEN
+      RAISE EXCEPTION '% is append-only: % refused', altered, TG_TAG
         USING ERRCODE = 'insufficient_privilege',
-              HINT = 'Only a superuser may alter the audit table.';
+              HINT = 'Only a superuser may alter an audit table.';
     END IF;
-  ELSIF EXISTS (SELECT FROM pg_event_trigger_dropped_objects() d
-                 WHERE d.object_type = 'trigger' AND d.address_names[1] = 'lead_scoring'
-                   AND d.address_names[2] = 'cherry_picks') THEN
-    RAISE EXCEPTION 'lead_scoring.cherry_picks is append-only: % refused', TG_TAG
-      USING ERRCODE = 'insufficient_privilege',
-            HINT = 'Only a superuser may drop the audit table''s triggers.';
+  ELSE
+    SELECT 'lead_scoring.' || d.address_names[2] INTO altered FROM pg_event_trigger_dropped_objects() d
+     WHERE d.object_type = 'trigger' AND d.address_names[1] = 'lead_scoring'
+       AND d.address_names[2] IN ('cherry_picks', 'lifecycle_events') LIMIT 1;
+    IF altered IS NOT NULL THEN
+      RAISE EXCEPTION '% is append-only: % refused', altered, TG_TAG
+        USING ERRCODE = 'insufficient_privilege',
+              HINT = 'Only a superuser may drop an audit table''s triggers.';
+    END IF;
   END IF;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.protect_audit_ddl() IS
-  'Event trigger: refuses ALTER TABLE of the cherry-pick audit (e.g. DISABLE TRIGGER) and dropping its triggers, for every role but a superuser';
+  'Event trigger: refuses ALTER TABLE of the audit tables (cherry_picks, lifecycle_events; e.g. DISABLE TRIGGER) and dropping their triggers, for every role but a superuser';
 CREATE EVENT TRIGGER lead_scoring_protect_audit_alter ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
   EXECUTE FUNCTION lead_scoring.protect_audit_ddl();
 CREATE EVENT TRIGGER lead_scoring_protect_audit_drop ON sql_drop WHEN TAG IN ('DROP TRIGGER')
@@ -191,16 +201,17 @@ BEGIN
   NEW.released_at := NULL;
   NEW.released_by := NULL;
   NEW.release_reason := NULL;
+  -- of two reps taking one lead at once, the second waits here, then finds
+  -- the first one's claim: its attempt is recorded, not lost with an error
+  IF NOT lead_scoring.lock_lead(NEW.lead_id) THEN
+    RAISE EXCEPTION 'lead % does not exist', NEW.lead_id
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
   SELECT c.rep INTO claimed FROM lead_scoring.claims c
    WHERE c.lead_id = NEW.lead_id AND c.released_at IS NULL;
   IF claimed IS NOT NULL THEN
-    RAISE EXCEPTION 'lead % is claimed by %', NEW.lead_id, claimed
-      USING ERRCODE = 'unique_violation',
-            HINT = 'The rep releases it with lead_scoring.release_claim(lead_id, reason); a manager reassigns it with lead_scoring.reassign_claim().';
-  END IF;
-  IF NOT EXISTS (SELECT FROM lead_scoring.lead_scores s WHERE s.lead_id = NEW.lead_id) THEN
-    RAISE EXCEPTION 'lead % does not exist', NEW.lead_id
-      USING ERRCODE = 'foreign_key_violation';
+    PERFORM lead_scoring.refuse_move(NEW.lead_id, 'claim', NULL, format('claimed by %s', claimed), NEW.reason, NULL);
+    RETURN NULL;
   END IF;
   SELECT * INTO snap FROM lead_scoring.score_snapshot(NEW.lead_id);
   SELECT format('%s: %s', s.kind, s.reason) INTO suppression FROM lead_scoring.suppressions s
@@ -240,7 +251,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.record_claim() IS
-  'Trigger (before insert on claims): records the score snapshot, audits cherry-picks and applies cherry_pick_policy';
+  'Trigger (before insert on claims): records the score snapshot, audits cherry-picks and applies cherry_pick_policy; a claim of a lead another claim holds is refused with a WARNING and recorded in lifecycle_events';
 CREATE TRIGGER record_claim BEFORE INSERT ON lead_scoring.claims
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.record_claim();
 
@@ -250,7 +261,7 @@ LANGUAGE sql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
   INSERT INTO lead_scoring.claims (lead_id, reason) VALUES ($1, $2) RETURNING *
 $$;
 COMMENT ON FUNCTION lead_scoring.claim_lead(bigint, text) IS
-  'Claims a lead for the current user; returns the claim with its snapshot, or no row if cherry_pick_policy denied it';
+  'Claims a lead for the current user; returns the claim with its snapshot, or no row if cherry_pick_policy denied it or another claim holds the lead (a WARNING says which; the attempt is recorded)';
 
 -- A manager: a superuser, or a member of lead_scoring_admin.
 CREATE FUNCTION lead_scoring.is_manager() RETURNS boolean
@@ -327,14 +338,15 @@ CREATE TABLE lead_scoring.handoffs (
   grade            text,
   thresholds       jsonb,
   model_id         integer,
-  model_name       text
+  model_name       text,
+  follow_up_due_at timestamptz
 );
 CREATE INDEX ON lead_scoring.handoffs (lead_id, handed_off_at);
 COMMENT ON TABLE lead_scoring.handoffs IS 'Each time a lead became sales-ready, with why and its snapshot; also sent with NOTIFY on channel lead_scoring_handoff at commit';
 COMMENT ON COLUMN lead_scoring.handoffs.handoff_id IS 'Handoff identifier';
 COMMENT ON COLUMN lead_scoring.handoffs.lead_id IS 'Lead';
 COMMENT ON COLUMN lead_scoring.handoffs.handed_off_at IS 'When';
-COMMENT ON COLUMN lead_scoring.handoffs.cause IS 'What made it sales-ready: activity, fit, thresholds, model, rescore or restored';
+COMMENT ON COLUMN lead_scoring.handoffs.cause IS 'What made it sales-ready: activity, fit, thresholds, model, rescore, restored, or stage (a manager moved it to a stage scoring hands off from)';
 COMMENT ON COLUMN lead_scoring.handoffs.fit_score IS 'Fit score then';
 COMMENT ON COLUMN lead_scoring.handoffs.engagement_score IS 'Engagement score then';
 COMMENT ON COLUMN lead_scoring.handoffs.total_score IS 'Total score then';
@@ -342,6 +354,7 @@ COMMENT ON COLUMN lead_scoring.handoffs.grade IS 'Grade then';
 COMMENT ON COLUMN lead_scoring.handoffs.thresholds IS 'Grade thresholds in force';
 COMMENT ON COLUMN lead_scoring.handoffs.model_id IS 'Model in force';
 COMMENT ON COLUMN lead_scoring.handoffs.model_name IS 'Its name';
+COMMENT ON COLUMN lead_scoring.handoffs.follow_up_due_at IS 'When a rep must have accepted, rejected or claimed it: the handoff plus its grade''s follow_up_within (empty: no SLA)';
 
 -- Hand off the given leads (all if null) that are sales-ready now, not suppressed
 -- and not already handed off; forget the handoff of those no longer sales-ready,
@@ -397,39 +410,67 @@ BEGIN
     FROM lead_scoring.lead_grades g
    WHERE s.lead_id = g.lead_id AND s.handed_off AND s.lead_id = ANY (lead_ids)
      AND (NOT g.sales_ready OR g.suppressed);
+  -- The ready leads are locked first, as accept, reject and claims lock them,
+  -- so that a rep's change of the stage and a handoff come one after the
+  -- other. A lead is handed off only from a stage with a transition to
+  -- marketing_qualified, and from one under the recycle rule only when it
+  -- has earned its way back; the stage is checked, and the lead moved, on
+  -- the latest version of its lead_stages row (ON CONFLICT).
   WITH ready AS (
-    SELECT s.lead_id, snap.*
+    SELECT s.lead_id, snap.*, st.stage
       FROM lead_scoring.lead_scores s
      CROSS JOIN LATERAL lead_scoring.score_snapshot(s.lead_id) snap
+      LEFT JOIN lead_scoring.lead_stages st ON st.lead_id = s.lead_id
      WHERE s.lead_id = ANY (lead_ids) AND snap.sales_ready AND NOT s.handed_off
-       AND s.open_suppressions = 0),
-  -- NOT handed_off is checked again on the locked row: a concurrent writer that
-  -- handed the lead off first wins, and this one records nothing for it.  The
-  -- row marked returns what is recorded: joined back to ready, on the generic
-  -- plan's estimate of one row each, it was a nested loop of every pair
+       AND s.open_suppressions = 0
+       FOR NO KEY UPDATE OF s),
+  staged AS (
+    INSERT INTO lead_scoring.lead_stages AS st (lead_id, stage, previous_stage, since, event_id, handoff_id)
+    SELECT r.lead_id, 'marketing_qualified', 'inquiry', now(),
+           nextval('lead_scoring.lifecycle_events_event_id_seq'), nextval('lead_scoring.handoffs_handoff_id_seq')
+      FROM ready r
+     WHERE r.stage IS NOT NULL OR lead_scoring.stage_hands_off(NULL)
+    ON CONFLICT ON CONSTRAINT lead_stages_pkey DO UPDATE
+       SET stage = excluded.stage, previous_stage = st.stage, since = excluded.since, event_id = excluded.event_id,
+           handoff_id = excluded.handoff_id, rep = NULL
+     WHERE lead_scoring.stage_hands_off(st.stage)
+       AND (NOT (SELECT ls.recycle_rule FROM lead_scoring.lifecycle_stages ls WHERE ls.stage = st.stage)
+            OR lead_scoring.recycle_rule_met(st.lead_id, st.since))
+    RETURNING st.lead_id, st.previous_stage, st.event_id, st.handoff_id),
+  -- NOT handed_off is checked again on the locked row. The row marked
+  -- returns what is recorded: joined back to ready, on the generic plan's
+  -- estimate of one row each, it was a nested loop of every pair
   marked AS (
     UPDATE lead_scoring.lead_scores s SET handed_off = true, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
-      FROM ready r WHERE s.lead_id = r.lead_id AND NOT s.handed_off
+      FROM ready r JOIN staged g USING (lead_id)
+     WHERE s.lead_id = r.lead_id AND NOT s.handed_off
     RETURNING r.lead_id, r.fit_score, r.engagement_score, r.total_score, r.grade, r.thresholds, r.model_id,
-              r.model_name),
+              r.model_name, g.previous_stage, g.event_id, g.handoff_id),
   recorded AS (
-    INSERT INTO lead_scoring.handoffs (lead_id, cause, fit_score, engagement_score, total_score, grade,
-                                       thresholds, model_id, model_name)
-    SELECT r.lead_id, hand_off.cause, r.fit_score, r.engagement_score, r.total_score, r.grade,
-           r.thresholds, r.model_id, r.model_name
+    INSERT INTO lead_scoring.handoffs (handoff_id, lead_id, cause, fit_score, engagement_score, total_score, grade,
+                                       thresholds, model_id, model_name, follow_up_due_at)
+    SELECT r.handoff_id, r.lead_id, hand_off.cause, r.fit_score, r.engagement_score, r.total_score, r.grade,
+           r.thresholds, r.model_id, r.model_name,
+           now() + (SELECT g.follow_up_within FROM lead_scoring.grades g WHERE g.grade = r.grade)
       FROM marked r ORDER BY r.lead_id
-    RETURNING *)
+    RETURNING *),
+  noted AS (
+    INSERT INTO lead_scoring.lifecycle_events (event_id, lead_id, action, from_stage, to_stage, reason, handoff_id,
+                                               fit_score, engagement_score, total_score, grade, model_id, model_name)
+    SELECT r.event_id, r.lead_id, 'handoff', r.previous_stage, 'marketing_qualified', hand_off.cause, r.handoff_id,
+           r.fit_score, r.engagement_score, r.total_score, r.grade, r.model_id, r.model_name
+      FROM marked r)
   SELECT count(pg_notify('lead_scoring_handoff', jsonb_build_object(
            'handoff_id', h.handoff_id, 'lead_id', h.lead_id, 'cause', h.cause, 'grade', h.grade,
            'total_score', h.total_score, 'fit_score', h.fit_score, 'engagement_score', h.engagement_score,
-           'model', h.model_name, 'handed_off_at', h.handed_off_at)::text))
+           'model', h.model_name, 'handed_off_at', h.handed_off_at, 'follow_up_due_at', h.follow_up_due_at)::text))
     INTO handed
     FROM recorded h;
   RETURN handed;
 END
 $$;
 COMMENT ON FUNCTION lead_scoring.hand_off(bigint[], text) IS
-  'Records and notifies a handoff for each given lead (all if null) that has become sales-ready; returns how many';
+  'Records and notifies a handoff for each given lead (all if null) that has become sales-ready, and moves it to stage marketing_qualified (from a stage with that transition; under the recycle rule, once it is met); returns how many';
 
 -- A suppression leaves the handed_off flag as it was, until hand_off looks
 -- at the lead again.

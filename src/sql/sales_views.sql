@@ -4,7 +4,7 @@
 CREATE VIEW lead_scoring.sales_queue AS
 SELECT g.lead_id, g.email, g.company, g.grade, g.sales_ready,
        g.fit_score, g.engagement_score, g.total_score,
-       r.top_reasons, c.rep AS claimed_by, c.claimed_at, g.last_activity_at
+       r.top_reasons, c.rep AS claimed_by, c.claimed_at, g.last_activity_at, g.stage
   FROM lead_scoring.lead_grades g
   LEFT JOIN LATERAL (
     SELECT string_agg(format('%s (%s)', b.rule, round(b.points::numeric, 1)), ', ' ORDER BY b.points DESC) AS top_reasons
@@ -15,8 +15,9 @@ SELECT g.lead_id, g.email, g.company, g.grade, g.sales_ready,
     SELECT cl.rep, cl.claimed_at FROM lead_scoring.claims cl
      WHERE cl.lead_id = g.lead_id AND cl.released_at IS NULL) c ON true
  WHERE NOT g.suppressed
+   AND g.stage <> ALL (ARRAY(SELECT ls.stage FROM lead_scoring.lifecycle_stages ls WHERE NOT ls.in_sales_queue))
  ORDER BY g.total_score DESC, g.lead_id;
-COMMENT ON VIEW lead_scoring.sales_queue IS 'Every lead that is not suppressed, best first, with why and who claimed it; filter by grade or sales_ready to taste';
+COMMENT ON VIEW lead_scoring.sales_queue IS 'Every lead that is not suppressed and whose stage is in the sales queue (not recycled, lost, disqualified or won), best first, with why and who claimed it; filter by grade or sales_ready to taste';
 COMMENT ON COLUMN lead_scoring.sales_queue.lead_id IS 'Lead';
 COMMENT ON COLUMN lead_scoring.sales_queue.email IS 'Email';
 COMMENT ON COLUMN lead_scoring.sales_queue.company IS 'Company';
@@ -29,6 +30,7 @@ COMMENT ON COLUMN lead_scoring.sales_queue.top_reasons IS 'The three rules that 
 COMMENT ON COLUMN lead_scoring.sales_queue.claimed_by IS 'Rep with the open claim (empty: unclaimed)';
 COMMENT ON COLUMN lead_scoring.sales_queue.claimed_at IS 'When claimed';
 COMMENT ON COLUMN lead_scoring.sales_queue.last_activity_at IS 'Latest scored activity';
+COMMENT ON COLUMN lead_scoring.sales_queue.stage IS 'Lifecycle stage: marketing_qualified leads wait for a rep to accept or reject them';
 
 CREATE VIEW lead_scoring.cherry_pick_rates AS
 WITH attempts AS (
@@ -82,7 +84,17 @@ history AS (
          count(*) FILTER (WHERE NOT g.sales_ready) AS other_closed,
          count(*) FILTER (WHERE NOT g.sales_ready AND d.outcome = 'won') AS other_won
     FROM lead_scoring.lead_decisions d JOIN lead_scoring.grades g USING (grade)
-   WHERE d.taken_by = 'closed' AND d.outcome IS NOT NULL)
+   WHERE d.taken_by = 'closed' AND d.outcome IS NOT NULL),
+-- the first accept or reject of each handoff
+answers AS (
+  SELECT DISTINCT ON (e.handoff_id) e.action
+    FROM lead_scoring.lifecycle_events e
+   WHERE e.action IN ('accept', 'reject') AND e.refused IS NULL AND e.handoff_id IS NOT NULL
+   ORDER BY e.handoff_id, e.occurred_at, e.event_id),
+sent_back AS (
+  SELECT count(*) AS answered, count(*) FILTER (WHERE action = 'reject') AS rejected,
+         lead_scoring.setting('max_rejection_share')::numeric AS max_share
+    FROM answers)
 SELECT ready_closed AS sales_ready_closed,
        round(ready_won::numeric / nullif(ready_closed, 0), 4) AS sales_ready_win_rate,
        cherry_closed AS cherry_picked_closed,
@@ -101,11 +113,23 @@ SELECT ready_closed AS sales_ready_closed,
                           round(100.0 * cherry_won / cherry_closed, 1), round(100.0 * ready_won / ready_closed, 1))
             ELSE format('sales-ready leads convert better than cherry-picked ones (%s%% vs %s%%): the model separates buyers',
                         round(100.0 * ready_won / ready_closed, 1), round(100.0 * cherry_won / cherry_closed, 1))
-       END AS verdict
-  FROM rates;
-COMMENT ON VIEW lead_scoring.scoring_health IS 'Do cherry-picked leads convert as well as sales-ready ones? If so, the model needs refinement. From each lead''s first claim and its recorded outcome; without claims to compare, from the leads closed without handoff or claim (imported history), sales-ready at their decision or not';
+       END AS verdict,
+       b.answered AS handoffs_answered,
+       round(b.rejected::numeric / nullif(b.answered, 0), 4) AS rejection_share,
+       CASE WHEN b.answered = 0 THEN 'no handoff accepted or rejected yet'
+            WHEN b.rejected::numeric / b.answered > b.max_share
+              THEN format('sales rejects %s%% of the handoffs it answers (more than max_rejection_share, %s%%): the model hands over too many leads; see lead_scoring.rejection_rules',
+                          round(100.0 * b.rejected / b.answered, 1), round(100 * b.max_share, 1))
+            ELSE format('sales rejects %s%% of the handoffs it answers (at most max_rejection_share, %s%%)',
+                        round(100.0 * b.rejected / b.answered, 1), round(100 * b.max_share, 1))
+       END AS handoff_verdict
+  FROM rates, sent_back b;
+COMMENT ON VIEW lead_scoring.scoring_health IS 'Do cherry-picked leads convert as well as sales-ready ones? If so, the model needs refinement. From each lead''s first claim and its recorded outcome; without claims to compare, from the leads closed without handoff or claim (imported history), sales-ready at their decision or not. And does sales send back too many of the leads the model hands over?';
 COMMENT ON COLUMN lead_scoring.scoring_health.sales_ready_closed IS 'Leads claimed when sales-ready that have an outcome';
 COMMENT ON COLUMN lead_scoring.scoring_health.sales_ready_win_rate IS 'Share of them won';
 COMMENT ON COLUMN lead_scoring.scoring_health.cherry_picked_closed IS 'Leads cherry-picked that have an outcome';
 COMMENT ON COLUMN lead_scoring.scoring_health.cherry_picked_win_rate IS 'Share of them won';
 COMMENT ON COLUMN lead_scoring.scoring_health.verdict IS 'What it means, in words';
+COMMENT ON COLUMN lead_scoring.scoring_health.handoffs_answered IS 'Handoffs sales accepted or rejected';
+COMMENT ON COLUMN lead_scoring.scoring_health.rejection_share IS 'Share of them rejected first: the model''s false positives';
+COMMENT ON COLUMN lead_scoring.scoring_health.handoff_verdict IS 'Whether the model hands over too many leads sales sends back (rejection_share above the setting max_rejection_share), in words';

@@ -26,7 +26,13 @@ SELECT d.name, coalesce(o.value, d.default_value) AS value, d.default_value, d.d
     ('opt_out_activity_types', 'opt_out',
      'Comma-separated activity types that mean the lead opted out'),
     ('opt_in_activity_types', 'opt_in',
-     'Comma-separated activity types with which a lead takes back its opt-out')
+     'Comma-separated activity types with which a lead takes back its opt-out'),
+    ('recycle_points', '10',
+     'The recycle rule: a recycled or lost lead is handed off again once its activities since then add this many points to its score'),
+    ('recycle_activity_types', '',
+     'The recycle rule: comma-separated activity types that hand a recycled or lost lead off again at once (a sales signal, e.g. demo_request)'),
+    ('max_rejection_share', '0.3',
+     'scoring_health says the model hands over too many leads when sales rejects more than this share of the handoffs it answers')
   ) AS d(name, default_value, description)
   LEFT JOIN lead_scoring.setting_overrides o USING (name);
 COMMENT ON VIEW lead_scoring.settings IS 'Settings, with their defaults; change one with UPDATE lead_scoring.settings SET value = ... WHERE name = ...';
@@ -85,6 +91,12 @@ BEGIN
       RAISE EXCEPTION 'burst_window must be a positive interval of at most 1 year, not "%"', NEW.value
         USING ERRCODE = 'invalid_parameter_value';
     END IF;
+  ELSIF NEW.name = 'recycle_points' AND NOT (NEW.value ~ '^\s*[0-9]{1,6}(\.[0-9]{1,6})?\s*$' AND NEW.value::numeric > 0) THEN
+    RAISE EXCEPTION 'recycle_points must be a positive number of points below 1000000, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  ELSIF NEW.name = 'max_rejection_share' AND NOT (NEW.value ~ '^\s*(0(\.[0-9]{1,6})?|1(\.0{1,6})?)\s*$') THEN
+    RAISE EXCEPTION 'max_rejection_share must be a share from 0 to 1, such as 0.3, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
   END IF;
   NEW.changed_at := pg_catalog.now();
   NEW.changed_by := lead_scoring.acting_role();

@@ -29,9 +29,12 @@ SELECT s.lead_id, l.email, l.company,
                                         (SELECT t.sales_ready FROM lead_scoring.grade_thresholds t)) AS sales_ready,
        lead_scoring.latest_activity_at(s.engagement) AS last_activity_at,
        (SELECT m.name FROM lead_scoring.active_model m) AS model,
-       s.open_suppressions > 0 AS suppressed
+       s.open_suppressions > 0 AS suppressed,
+       coalesce(st.stage, 'inquiry') AS stage
   FROM lead_scoring.lead_scores s
   LEFT JOIN lead_scoring.leads l ON l.lead_id = s.lead_id
+  -- joined on its key, so left out of a query that reads no stage
+  LEFT JOIN lead_scoring.lead_stages st ON st.lead_id = s.lead_id
  CROSS JOIN LATERAL (
    SELECT lead_scoring.tested_fit_score(s.fit_tests, s.fit_basis, (SELECT m.definition FROM lead_scoring.active_model m))
             AS fit_score,
@@ -50,6 +53,7 @@ COMMENT ON COLUMN lead_scoring.lead_grades.sales_ready IS 'Whether the grade is 
 COMMENT ON COLUMN lead_scoring.lead_grades.last_activity_at IS 'Latest activity that some rule scored';
 COMMENT ON COLUMN lead_scoring.lead_grades.model IS 'Name of the active model';
 COMMENT ON COLUMN lead_scoring.lead_grades.suppressed IS 'Suppressed (bogus, burst, opted out, or by hand): out of the funnel and the sales views';
+COMMENT ON COLUMN lead_scoring.lead_grades.stage IS 'Lifecycle stage now (lead_scoring.lifecycle_stages): inquiry until handed off';
 
 -- The funnel counts grade positions in one pass over lead_scores, with the
 -- model and the thresholds as values computed once (so that parallel workers
