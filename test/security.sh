@@ -49,6 +49,9 @@ SELECT 'rules', md5(coalesce(string_agg(t::text, E'\n' ORDER BY rule_id), '')) F
 SELECT 'tracked', md5(coalesce(string_agg(t::text, E'\n' ORDER BY activity_table), '')) FROM lead_scoring.tracked_tables t;
 SELECT 'leads', md5(coalesce(string_agg(t::text, E'\n' ORDER BY lead_id), '')) FROM lead_scoring.leads t;
 SELECT 'activities', md5(coalesce(string_agg(t::text, E'\n' ORDER BY activity_id), '')) FROM lead_scoring.activities t;
+SELECT 'lifecycle_events', md5(coalesce(string_agg(t::text, E'\n' ORDER BY event_id), '')) FROM lead_scoring.lifecycle_events t;
+SELECT 'lead_stages', md5(coalesce(string_agg(t::text, E'\n' ORDER BY lead_id), '')) FROM lead_scoring.lead_stages t;
+SELECT 'stages', md5(coalesce(string_agg(t::text, E'\n' ORDER BY stage), '')) FROM lead_scoring.lifecycle_stages t;
 SELECT 'scores', md5(coalesce(string_agg(lead_id || ' ' || fit_tests::text || ' ' || coalesce(fit_basis::text, '') || ' ' || coalesce(engagement::text, '') || ' ' || handed_off,
                                           E'\n' ORDER BY lead_id), '')) FROM lead_scoring.lead_scores;"
 
@@ -239,21 +242,69 @@ step "5. a claim in another rep's name"
 refused "ana claims for ben" sec_ana "own name" "INSERT INTO lead_scoring.claims (lead_id, rep) VALUES (5, 'sec_ben')"
 
 step "6. two reps claim one lead at once"
-# ana's claim is open in a transaction while ben claims: ben waits, then is refused
+# ana's claim is open in a transaction while ben claims: ben waits, then is
+# refused, and his attempt is recorded (a WARNING, so that it stays)
 as sec_ana -c "BEGIN" -c "SELECT count(*) FROM lead_scoring.claim_lead(9, 'first')" -c "SELECT pg_sleep(2)" -c "COMMIT" \
 	> "$WORK/ana" 2>&1 &
 sleep 0.5
-if as sec_ben -c "SELECT count(*) FROM lead_scoring.claim_lead(9, 'second')" > "$WORK/ben" 2>&1; then
-	failed="$failed|two open claims"
-	echo "   FAILED: ben claimed lead 9 while ana did" >&2
-fi
+as sec_ben -c "SELECT count(*) FROM lead_scoring.claim_lead(9, 'second')" > "$WORK/ben" 2>&1 || true
 wait
 open=$(q -c "SELECT string_agg(rep, ',') FROM lead_scoring.claims WHERE lead_id = 9 AND released_at IS NULL")
 [ "$open" = sec_ana ] || failed="$failed|open claims of lead 9: $open"
-echo "   ok: one open claim, ana's; ben: $(grep -o 'ERROR: .*' "$WORK/ben" | head -1)"
+grep -q "refused: claimed by sec_ana" "$WORK/ben" || failed="$failed|ben's lost claim not refused: $(cat "$WORK/ben")"
+lost=$(q -c "SELECT actor || ': ' || refused FROM lead_scoring.lifecycle_events WHERE lead_id = 9 AND action = 'claim'")
+[ "$lost" = "sec_ben: claimed by sec_ana" ] || failed="$failed|ben's lost claim not recorded: $lost"
+echo "   ok: one open claim, ana's; ben's attempt recorded ($lost)"
+
+step "6b. two reps answer one handed-off lead at once: accept and accept, accept and reject"
+# ana accepts in a transaction while ben accepts (or rejects) the same lead:
+# ben waits for her, then finds it accepted; one winner, the loser recorded
+# two VPs with two demo requests now (30 + 80, an A): handed off
+set -- $(q -c "INSERT INTO lead_scoring.leads (lead_id, email, attributes)
+                 VALUES (31, 'race1@sec.example', '{\"title\": \"VP Sales\"}'), (32, 'race2@sec.example', '{\"title\": \"VP Sales\"}')" \
+           -c "INSERT INTO lead_scoring.activities (lead_id, activity_type)
+                 SELECT l, 'demo_request' FROM (VALUES (31), (32), (31), (32)) v(l)" \
+           -c "SELECT lead_id FROM lead_scoring.lead_stages WHERE lead_id IN (31, 32) AND stage = 'marketing_qualified' ORDER BY 1")
+[ "$*" = "31 32" ] || fail "leads 31 and 32 were not handed off: $*"
+for race in "$1 accept_lead($1)" "$2 reject_lead($2, 'not ready')"; do
+	lead=${race%% *} call=${race#* }
+	as sec_ana -c "BEGIN" -c "SELECT refused FROM lead_scoring.accept_lead($lead)" -c "SELECT pg_sleep(2)" -c "COMMIT" \
+		> "$WORK/ana" 2>&1 &
+	sleep 0.5
+	as sec_ben -c "SELECT refused FROM lead_scoring.$call" > "$WORK/ben" 2>&1 \
+		|| failed="$failed|ben's $call failed: $(cat "$WORK/ben")"
+	wait
+	got=$(q -c "SELECT (SELECT stage || ' ' || rep FROM lead_scoring.lead_stages WHERE lead_id = $lead) || '; '
+	               || (SELECT string_agg(rep, ',') FROM lead_scoring.claims WHERE lead_id = $lead AND released_at IS NULL) || '; '
+	               || (SELECT string_agg(actor || ' ' || action || ' ' || coalesce(refused, 'done'), ', ' ORDER BY event_id)
+	                     FROM lead_scoring.lifecycle_events WHERE lead_id = $lead AND action <> 'handoff')")
+	want="sales_accepted sec_ana; sec_ana; sec_ana accept done, sec_ben ${call%%_*} sec_ana accepted it first (stage sales_accepted)"
+	[ "$got" = "$want" ] || failed="$failed|race on lead $lead: $got"
+	echo "   ok: lead $lead, ana's accept against ben's ${call%%(*}: $got"
+done
 refused "ben releases ana's claim" sec_ben "only they or a manager" "SELECT * FROM lead_scoring.release_claim(9, 'mine now')"
 refused "ben assigns himself ana's lead" sec_ben "permission denied for function reassign_claim" \
 	"SELECT * FROM lead_scoring.reassign_claim(9, 'sec_ben', 'mine now')"
+
+step "16. the handoff loop: history, stages and overrides are not the reps' to write"
+refused "ben writes the lifecycle history" sec_ben "permission denied for table lifecycle_events" "
+INSERT INTO lead_scoring.lifecycle_events (lead_id, action, from_stage, to_stage) VALUES (2, 'accept', 'marketing_qualified', 'sales_accepted')"
+refused "ben moves a lead's stage by hand" sec_ben "permission denied for table lead_stages" "
+UPDATE lead_scoring.lead_stages SET stage = 'won'"
+refused "ben overrides a stage" sec_ben "permission denied for function override_stage" "
+SELECT lead_scoring.override_stage(2, 'won', 'mine')"
+refused "ben imports a stage history" sec_ben "permission denied for function import_stage_change" "
+SELECT lead_scoring.import_stage_change(2, 'won', '2020-01-01')"
+refused "ben moves ana's lead on" sec_ben "only the rep who holds it or a manager" "
+SELECT lead_scoring.advance_lead(1, 'sales_qualified')"
+refused "marketing deletes a built-in stage" sec_mkt "built in: it cannot be deleted" "
+DELETE FROM lead_scoring.lifecycle_stages WHERE stage = 'recycled'"
+refused "marketing rewrites the lifecycle history" sec_mkt "permission denied for table lifecycle_events" "
+UPDATE lead_scoring.lifecycle_events SET actor = 'nobody'"
+refused "an admin truncates the lifecycle history" sec_admin "permission denied for table lifecycle_events" "
+TRUNCATE lead_scoring.lifecycle_events"
+refused "ben imports history inside an import he cannot begin" sec_ben "permission denied for function begin_history_import" "
+SELECT lead_scoring.begin_history_import()"
 
 step "7. the activation flag is a public setting"
 as sec_mkt -c "SET lead_scoring.activating = 'on'" -c "INSERT INTO lead_scoring.models (name) VALUES ('other')" \

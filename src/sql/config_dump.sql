@@ -20,7 +20,7 @@ SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_coefficients',
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.training_caps', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.history_imports', '');
 -- the defaults CREATE EXTENSION made are replaced by the rows as dumped
--- (guard_lifecycle_defaults)
+-- (guard_lifecycle_stages, guard_stage_transitions, guard_rejection_reasons)
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.lifecycle_stages', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.stage_transitions', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_scoring.rejection_reasons', '');

@@ -70,34 +70,20 @@ INSERT INTO lead_scoring.rejection_reasons (reason, recycle, built_in, descripti
 
 -- The built-in stages are the ones the functions move leads to: they stay.
 -- A restore brings back the rows as dumped over the defaults that
--- CREATE EXTENSION made.
-CREATE FUNCTION lead_scoring.guard_lifecycle_defaults() RETURNS trigger
+-- CREATE EXTENSION made (one trigger function per table, so that
+-- plpgsql_check checks each against its table).
+CREATE FUNCTION lead_scoring.guard_lifecycle_stages() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
-  IF TG_RELID NOT IN ('lead_scoring.stage_transitions'::regclass, 'lead_scoring.rejection_reasons'::regclass) THEN
-    PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.lifecycle_stages', 'guard_lifecycle_defaults');
-  END IF;
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.lifecycle_stages', 'guard_lifecycle_stages');
   IF TG_OP = 'INSERT' AND lead_scoring.loading_dump() THEN
-    IF TG_RELID = 'lead_scoring.lifecycle_stages'::regclass THEN
-      UPDATE lead_scoring.lifecycle_stages s
-         SET waterfall_position = NEW.waterfall_position, in_sales_queue = NEW.in_sales_queue,
-             recycle_rule = NEW.recycle_rule, description = NEW.description
-       WHERE s.stage = NEW.stage;
-    ELSIF TG_RELID = 'lead_scoring.rejection_reasons'::regclass THEN
-      UPDATE lead_scoring.rejection_reasons r SET recycle = NEW.recycle, description = NEW.description
-       WHERE r.reason = NEW.reason;
-    ELSE
-      PERFORM FROM lead_scoring.stage_transitions t
-        WHERE t.from_stage = NEW.from_stage AND t.to_stage = NEW.to_stage;
-    END IF;
+    UPDATE lead_scoring.lifecycle_stages s
+       SET waterfall_position = NEW.waterfall_position, in_sales_queue = NEW.in_sales_queue,
+           recycle_rule = NEW.recycle_rule, description = NEW.description
+     WHERE s.stage = NEW.stage;
     RETURN CASE WHEN FOUND THEN NULL ELSE NEW END;
   END IF;
-  IF TG_RELID <> 'lead_scoring.lifecycle_stages'::regclass THEN
-    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-    NEW.built_in := TG_OP = 'UPDATE' AND OLD.built_in;
-    RETURN NEW;
-  END IF;
-  IF TG_OP = 'DELETE' AND OLD.built_in OR TG_OP = 'UPDATE' AND OLD.built_in AND NEW.stage IS DISTINCT FROM OLD.stage THEN
+  IF TG_OP <> 'INSERT' AND OLD.built_in AND (TG_OP = 'DELETE' OR NEW.stage IS DISTINCT FROM OLD.stage) THEN
     RAISE EXCEPTION 'stage % is built in: it cannot be %', OLD.stage, CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'renamed' END
       USING ERRCODE = 'restrict_violation',
             HINT = 'Change its description, waterfall_position, in_sales_queue or recycle_rule instead.';
@@ -109,14 +95,45 @@ BEGIN
   RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION lead_scoring.guard_lifecycle_defaults() IS
-  'Trigger (before each change of lifecycle_stages, stage_transitions, rejection_reasons): keeps the built-in stages, marks only the extension''s defaults built in, and lets a restore bring back the rows as dumped';
-CREATE TRIGGER guard_lifecycle_defaults BEFORE INSERT OR UPDATE OR DELETE ON lead_scoring.lifecycle_stages
-  FOR EACH ROW EXECUTE FUNCTION lead_scoring.guard_lifecycle_defaults();
-CREATE TRIGGER guard_lifecycle_defaults BEFORE INSERT OR UPDATE OR DELETE ON lead_scoring.stage_transitions
-  FOR EACH ROW EXECUTE FUNCTION lead_scoring.guard_lifecycle_defaults();
-CREATE TRIGGER guard_lifecycle_defaults BEFORE INSERT OR UPDATE OR DELETE ON lead_scoring.rejection_reasons
-  FOR EACH ROW EXECUTE FUNCTION lead_scoring.guard_lifecycle_defaults();
+COMMENT ON FUNCTION lead_scoring.guard_lifecycle_stages() IS
+  'Trigger (before each change of lifecycle_stages): keeps the built-in stages, marks only the extension''s own built in, and lets a restore bring back the rows as dumped';
+CREATE TRIGGER guard_lifecycle_stages BEFORE INSERT OR UPDATE OR DELETE ON lead_scoring.lifecycle_stages
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.guard_lifecycle_stages();
+
+CREATE FUNCTION lead_scoring.guard_stage_transitions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.stage_transitions', 'guard_stage_transitions');
+  IF TG_OP = 'INSERT' AND lead_scoring.loading_dump() THEN
+    PERFORM FROM lead_scoring.stage_transitions t WHERE t.from_stage = NEW.from_stage AND t.to_stage = NEW.to_stage;
+    RETURN CASE WHEN FOUND THEN NULL ELSE NEW END;
+  END IF;
+  NEW.built_in := TG_OP = 'UPDATE' AND OLD.built_in;
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.guard_stage_transitions() IS
+  'Trigger (before insert or update of stage_transitions): marks only the extension''s defaults built in, and lets a restore bring back the rows as dumped';
+CREATE TRIGGER guard_stage_transitions BEFORE INSERT OR UPDATE ON lead_scoring.stage_transitions
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.guard_stage_transitions();
+
+CREATE FUNCTION lead_scoring.guard_rejection_reasons() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  PERFORM lead_scoring.require_trigger_on(TG_RELID, 'lead_scoring.rejection_reasons', 'guard_rejection_reasons');
+  IF TG_OP = 'INSERT' AND lead_scoring.loading_dump() THEN
+    UPDATE lead_scoring.rejection_reasons r SET recycle = NEW.recycle, description = NEW.description
+     WHERE r.reason = NEW.reason;
+    RETURN CASE WHEN FOUND THEN NULL ELSE NEW END;
+  END IF;
+  NEW.built_in := TG_OP = 'UPDATE' AND OLD.built_in;
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.guard_rejection_reasons() IS
+  'Trigger (before insert or update of rejection_reasons): marks only the extension''s defaults built in, and lets a restore bring back the rows as dumped';
+CREATE TRIGGER guard_rejection_reasons BEFORE INSERT OR UPDATE ON lead_scoring.rejection_reasons
+  FOR EACH ROW EXECUTE FUNCTION lead_scoring.guard_rejection_reasons();
 
 CREATE TABLE lead_scoring.lifecycle_events (
   event_id         bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -139,8 +156,8 @@ CREATE TABLE lead_scoring.lifecycle_events (
   model_id         integer,
   model_name       text
 );
-CREATE INDEX ON lead_scoring.lifecycle_events (lead_id, occurred_at);
-CREATE INDEX ON lead_scoring.lifecycle_events (handoff_id) WHERE handoff_id IS NOT NULL;
+CREATE INDEX lifecycle_events_lead_id_occurred_at_idx ON lead_scoring.lifecycle_events (lead_id, occurred_at);
+CREATE INDEX lifecycle_events_handoff_id_idx ON lead_scoring.lifecycle_events (handoff_id) WHERE handoff_id IS NOT NULL;
 COMMENT ON TABLE lead_scoring.lifecycle_events IS 'Append-only history of every lead''s stage: each change with who, when, why, the model and the score then, and each refused attempt (the loser of two reps taking one lead); only a superuser may change or delete a row';
 COMMENT ON COLUMN lead_scoring.lifecycle_events.event_id IS 'Event identifier';
 COMMENT ON COLUMN lead_scoring.lifecycle_events.lead_id IS 'Lead';

@@ -32,7 +32,9 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.count_deleted_suppressions(),
   lead_scoring.count_truncated_suppressions(),
   lead_scoring.check_bogus_pattern(),
-  lead_scoring.guard_lifecycle_defaults(),
+  lead_scoring.guard_lifecycle_stages(),
+  lead_scoring.guard_stage_transitions(),
+  lead_scoring.guard_rejection_reasons(),
   lead_scoring.stage_from_outcome()
 FROM PUBLIC;
 

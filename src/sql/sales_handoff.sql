@@ -125,9 +125,9 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON lead_scoring.cherry_picks
 CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON lead_scoring.cherry_picks
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.refuse_audit_change();
 -- the lifecycle history (lifecycle.sql) is evidence too
-CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON lead_scoring.lifecycle_events
+CREATE TRIGGER append_only_history BEFORE UPDATE OR DELETE ON lead_scoring.lifecycle_events
   FOR EACH ROW EXECUTE FUNCTION lead_scoring.refuse_audit_change();
-CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON lead_scoring.lifecycle_events
+CREATE TRIGGER append_only_history_truncate BEFORE TRUNCATE ON lead_scoring.lifecycle_events
   FOR EACH STATEMENT EXECUTE FUNCTION lead_scoring.refuse_audit_change();
 
 -- Nor may its owner switch those triggers off or drop them.

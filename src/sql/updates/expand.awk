@@ -12,7 +12,8 @@
 # that names it, in the order of the concern files, each statement once, with
 # CREATE FUNCTION, PROCEDURE, VIEW and AGGREGATE made CREATE OR REPLACE; the GRANTs and
 # REVOKEs come at the end, when all the objects exist. "--@comments NAME"
-# takes only the comments (of a table the delta alters, say). Other lines are
+# takes only the comments (of a table the delta alters, say); "--@rows NAME"
+# only the INSERTs into it (a new table's built-in rows). Other lines are
 # copied. A NAME that matches nothing is an error.
 
 function flush_statement() {
@@ -53,8 +54,9 @@ FILENAME != delta {
 	next
 }
 
-/^--@(comments)? / {
+/^--@(comments|rows)? / {
 	only_comments = ($1 == "--@comments")
+	only_rows = ($1 == "--@rows")
 	name = $2
 	pattern = name
 	gsub(/\./, "\\.", pattern)
@@ -63,7 +65,8 @@ FILENAME != delta {
 	sub(/^.*\\\./, "", unqualified)
 	found = 0
 	for (i = 1; i <= n; i++) {
-		if (only_comments ? head[i] ~ ("^COMMENT ON [A-Z]+ " pattern "([ (.;]|$)") \
+		if (only_rows ? head[i] ~ ("^INSERT INTO " pattern " ") \
+		    : only_comments ? head[i] ~ ("^COMMENT ON [A-Z]+ " pattern "([ (.;]|$)") \
 		    : (head[i] ~ ("^(CREATE (OR REPLACE )?(FUNCTION|PROCEDURE|VIEW|TABLE|TYPE|AGGREGATE)|COMMENT ON (FUNCTION|PROCEDURE|VIEW|TABLE|TYPE|AGGREGATE|COLUMN|INDEX)) " pattern "([ (.;]|$)") \
 		       || head[i] ~ ("^CREATE (UNIQUE )?INDEX " unqualified " ") \
 		       || head[i] ~ ("^CREATE (CONSTRAINT |EVENT )?TRIGGER " pattern " ") \
