@@ -159,12 +159,26 @@ SELECT lead_scoring.claim_lead(lead_id, 'top lead') FROM lead_scoring.sales_queu
 SELECT lead_scoring.claim_lead(lead_id, 'hunch') FROM lead_scoring.sales_queue WHERE NOT sales_ready LIMIT 2 \g /dev/null
 INSERT INTO lead_scoring.outcomes (lead_id, outcome, amount)
 SELECT lead_id, CASE WHEN claim_id % 2 = 0 THEN 'won' ELSE 'lost' END, 1000 * claim_id FROM lead_scoring.claims;
+-- the handoff loop: stages of the user's own and built-in ones changed, and
+-- leads accepted and rejected
+UPDATE lead_scoring.lifecycle_stages SET description = 'handed to sales' WHERE stage = 'marketing_qualified';
+INSERT INTO lead_scoring.lifecycle_stages (stage, description) VALUES ('event_follow_up', 'met at a trade show');
+INSERT INTO lead_scoring.stage_transitions (from_stage, to_stage) VALUES ('sales_accepted', 'event_follow_up');
+UPDATE lead_scoring.rejection_reasons SET recycle = true WHERE reason = 'duplicate';
+INSERT INTO lead_scoring.rejection_reasons (reason, recycle) VALUES ('wrong region', true);
+SELECT lead_scoring.accept_lead(lead_id) FROM lead_scoring.lead_stages WHERE stage = 'marketing_qualified'
+ ORDER BY lead_id LIMIT 2 \g /dev/null
+SELECT lead_scoring.reject_lead(lead_id, 'wrong region') FROM lead_scoring.lead_stages WHERE stage = 'marketing_qualified'
+ ORDER BY lead_id LIMIT 2 \g /dev/null
 SQL
 echo "   $(q "$SRC" -F ' ' -c "SELECT (SELECT count(*) FROM lead_scoring.models), 'models,', (SELECT count(*) FROM lead_scoring.leads), 'leads,',
        (SELECT count(*) FROM lead_scoring.activities), 'activities,', (SELECT count(*) FROM public.web_events), 'web_events,',
        (SELECT count(*) FROM lead_scoring.lead_scores), 'lead_scores rows'") ($(since "$t0") s)"
 n=$(q "$SRC" -c "SELECT count(*) FROM lead_scoring.activities")
 [ "$n" -eq "$ACTIVITIES" ] || fail "expected $ACTIVITIES activities in $SRC, found $n"
+n=$(q "$SRC" -c "SELECT count(*) FILTER (WHERE action = 'accept') || ' ' || count(*) FILTER (WHERE action = 'reject')
+                  FROM lead_scoring.lifecycle_events")
+[ "$n" = "2 2" ] || fail "expected 2 accepts and 2 rejections in $SRC, found $n"
 
 # ---------------------------------------------------------------- what is compared
 # every lead (and every visitor only seen in web_events) at both instants,
@@ -215,7 +229,12 @@ SELECT 'sales and suppression history', count(*), md5(string_agg(x, E'\n' ORDER 
   SELECT 'outcome ' || t::text FROM lead_scoring.outcomes t UNION ALL
   SELECT 'setting ' || t::text FROM lead_scoring.setting_overrides t UNION ALL
   SELECT 'bogus_pattern ' || t::text FROM lead_scoring.bogus_patterns t UNION ALL
-  SELECT 'throwaway_domain ' || t::text FROM lead_scoring.throwaway_domains t) h(x)
+  SELECT 'throwaway_domain ' || t::text FROM lead_scoring.throwaway_domains t UNION ALL
+  SELECT 'lifecycle_event ' || t::text FROM lead_scoring.lifecycle_events t UNION ALL
+  SELECT 'lead_stage ' || t::text FROM lead_scoring.lead_stages t UNION ALL
+  SELECT 'lifecycle_stage ' || t::text FROM lead_scoring.lifecycle_stages t UNION ALL
+  SELECT 'stage_transition ' || t::text FROM lead_scoring.stage_transitions t UNION ALL
+  SELECT 'rejection_reason ' || t::text FROM lead_scoring.rejection_reasons t) h(x)
 UNION ALL
 SELECT 'public.web_events', count(*), md5(coalesce(string_agg(t::text, E'\n' ORDER BY event_id), '')) FROM public.web_events t
 UNION ALL
