@@ -121,6 +121,43 @@ SELECT sales_ready_closed, sales_ready_win_rate, cherry_picked_closed, cherry_pi
   FROM lead_scoring.scoring_health;
 SELECT '  ' || verdict AS "scoring health" FROM lead_scoring.scoring_health;
 
+\echo '── The handoff loop: stages, answers, follow-up SLAs, the demand waterfall ───────'
+\echo
+SELECT g.stage, count(*) AS leads
+  FROM lead_scoring.lead_grades g JOIN lead_scoring.lifecycle_stages s USING (stage)
+ GROUP BY g.stage, s.waterfall_position ORDER BY s.waterfall_position NULLS LAST, g.stage;
+\echo '   a lead ben sent back, which earned its way back (lead_scoring.lifecycle_events):'
+\echo
+SELECT e.lead_id AS lead, e.action, e.from_stage, e.to_stage, e.actor, e.reason, e.grade,
+       round(e.total_score::numeric, 1) AS total
+  FROM lead_scoring.lifecycle_events e
+ WHERE e.lead_id = (SELECT h.lead_id FROM lead_scoring.handoffs h GROUP BY h.lead_id HAVING count(*) > 1
+                     ORDER BY h.lead_id LIMIT 1)
+ ORDER BY e.event_id;
+\echo '   follow-up SLA (A: within a day) per rep (lead_scoring.follow_up_attainment):'
+\echo
+SELECT coalesce(rep, '(nobody yet)') AS rep, handoffs, in_time, late, overdue, open, attainment
+  FROM lead_scoring.follow_up_attainment ORDER BY rep NULLS LAST;
+\pset tuples_only on
+SELECT format('  %s handed-off leads past due (lead_scoring.overdue_follow_ups); the first of the open ones is due %s',
+              (SELECT count(*) FROM lead_scoring.overdue_follow_ups),
+              (SELECT 'in ' || to_char(min(follow_up_due_at) - now(), 'HH24 "h" MI "min"')
+                 FROM lead_scoring.follow_ups WHERE status = 'open'));
+\pset tuples_only off
+\echo
+\echo '   rejections (false positives) next to cherry-picks (false negatives), by grade:'
+\echo
+SELECT grade, handoffs, accepted, rejected, rejection_rate, claims, cherry_picks, cherry_pick_share
+  FROM lead_scoring.rejection_rates ORDER BY grade;
+SELECT '  ' || handoff_verdict AS "handoff health" FROM lead_scoring.scoring_health;
+\echo
+\echo '   the demand waterfall by quarter (lead_scoring.demand_waterfall):'
+\echo
+SELECT to_char(period_start, 'YYYY "Q"Q') AS quarter, stage, grade_at_handoff AS grade, entered, went_on,
+       conversion_rate, won, won_revenue
+  FROM lead_scoring.demand_waterfall WHERE period = 'quarter'
+ ORDER BY period_start, waterfall_position, grade_at_handoff NULLS FIRST;
+
 \echo '── Opening the funnel: what if A started at 60 instead of 70? ────────────────────'
 \echo '   BEGIN; UPDATE lead_scoring.grades SET min_score = 60 WHERE grade = ''A'';'
 \echo '   (no refresh step: the very next query grades every lead with the new threshold)'

@@ -117,11 +117,12 @@ SELECT m.model_id, v.component, v.attribute, v.test::lead_scoring.fit_test, v.va
 
 -- Grades on the total score (fit + engagement); only A goes to sales.
 DELETE FROM lead_scoring.grades;
-INSERT INTO lead_scoring.grades (grade, rank, min_score, sales_ready, description) VALUES
-  ('A', 1, 70, true,  'Sales-ready: route to an account executive within a day'),
-  ('B', 2, 50, false, 'Marketing qualified: SDR follow-up and targeted nurture'),
-  ('C', 3, 25, false, 'Interested or a good fit, not both yet: keep nurturing'),
-  ('D', 4,  0, false, 'Cold, poor fit or junk: newsletter only');
+-- A handed-off lead is to be accepted, rejected or claimed within a day.
+INSERT INTO lead_scoring.grades (grade, rank, min_score, sales_ready, description, follow_up_within) VALUES
+  ('A', 1, 70, true,  'Sales-ready: route to an account executive within a day', '1 day'),
+  ('B', 2, 50, false, 'Marketing qualified: SDR follow-up and targeted nurture', NULL),
+  ('C', 3, 25, false, 'Interested or a good fit, not both yet: keep nurturing', NULL),
+  ('D', 4,  0, false, 'Cold, poor fit or junk: newsletter only', NULL);
 
 -- Make 'demo' the active model; this rescores every lead (none on a fresh database).
 DO $$ BEGIN PERFORM lead_scoring.activate_model('demo'); END $$;

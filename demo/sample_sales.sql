@@ -1,18 +1,46 @@
--- Sales at work, for the demo: two reps claim leads (one also cherry-picks
--- B and C leads), and some of those deals close. Reproducible: no randomness.
+-- Sales at work, for the demo: two reps answer the leads scoring handed off
+-- (ana accepts the best; ben accepts some, sends others back, and also
+-- cherry-picks B and C leads), some deals close, and a lead sent back earns
+-- its way back. Reproducible: no randomness.
+SET client_min_messages = warning;
+SELECT lead_scoring.create_roles() \g /dev/null
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ana') THEN CREATE ROLE ana IN ROLE lead_scoring_sales; END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ben') THEN CREATE ROLE ben IN ROLE lead_scoring_sales; END IF;
+END
+$$;
+RESET client_min_messages;
 BEGIN;
--- ana works the best sales-ready leads
-INSERT INTO lead_scoring.claims (lead_id, rep, reason)
-SELECT lead_id, 'ana', 'top of the queue'
-  FROM lead_scoring.sales_queue WHERE sales_ready ORDER BY total_score DESC, lead_id LIMIT 40;
--- ben takes the next sales-ready ones, and B and C leads he has a hunch about
-INSERT INTO lead_scoring.claims (lead_id, rep, reason)
-SELECT lead_id, 'ben', 'next in line'
-  FROM lead_scoring.sales_queue WHERE sales_ready AND claimed_by IS NULL ORDER BY total_score DESC, lead_id LIMIT 25;
-INSERT INTO lead_scoring.claims (lead_id, rep, reason)
-SELECT lead_id, 'ben', 'knows the company'
+-- ana accepts the best handed-off leads (accepting claims them in her name)
+SET ROLE ana;
+SELECT count(*) FROM (SELECT lead_scoring.accept_lead(lead_id, 'top of the queue')
+                        FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified'
+                       ORDER BY total_score DESC, lead_id LIMIT 40) a \g /dev/null
+-- ben sends back one in six of the next ones (not ready, or students), and
+-- accepts the others
+SET ROLE ben;
+SELECT count(*) FROM (SELECT lead_scoring.reject_lead(lead_id, CASE WHEN lead_id % 2 = 0 THEN 'not ready' ELSE 'student or researcher' END,
+                                                      'called: no project this year')
+                        FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified' AND lead_id % 6 = 0
+                       ORDER BY total_score DESC, lead_id LIMIT 6) r \g /dev/null
+SELECT count(*) FROM (SELECT lead_scoring.accept_lead(lead_id, 'next in line')
+                        FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified'
+                       ORDER BY total_score DESC, lead_id LIMIT 25) a \g /dev/null
+-- and claims B and C leads he has a hunch about: cherry-picks
+INSERT INTO lead_scoring.claims (lead_id, reason)
+SELECT lead_id, 'knows the company'
   FROM lead_scoring.sales_queue WHERE grade IN ('B', 'C') AND claimed_by IS NULL
  ORDER BY md5(lead_id::text) LIMIT 20;
+RESET ROLE;
+-- ana qualifies the opportunities among hers: a demo request or a trial
+SET ROLE ana;
+SELECT count(*) FROM (SELECT lead_scoring.advance_lead(c.lead_id, 'sales_qualified', 'demo booked')
+                        FROM lead_scoring.claims c
+                       WHERE c.rep = 'ana' AND EXISTS (SELECT FROM lead_scoring.activities a
+                                                        WHERE a.lead_id = c.lead_id
+                                                          AND a.activity_type IN ('demo_request', 'trial_signup'))) q \g /dev/null
+RESET ROLE;
 -- outcomes: what really sells here is webinars and senior buyers; cherry-picks
 -- close less. Each claim closes won when a hash of its lead falls under a bar
 -- those raise; buyers say what helped them choose.
@@ -31,3 +59,8 @@ SELECT c.lead_id,
  CROSS JOIN LATERAL (SELECT l.attributes->>'title' ~* '^(CEO|CTO|CFO|COO|CMO|CRO|Founder|Owner|VP|Vice President|Head|Director)' AS senior) t;
 UPDATE lead_scoring.outcomes SET amount = NULL, helped_by = NULL WHERE outcome = 'lost';
 COMMIT;
+-- later, the first lead ben sent back as not ready requests a demo: its new
+-- engagement (30 points) passes the recycle rule, and it is handed off again
+INSERT INTO lead_scoring.activities (lead_id, activity_type)
+SELECT lead_id, 'demo_request' FROM lead_scoring.lifecycle_events
+ WHERE action = 'reject' AND reason = 'not ready' ORDER BY event_id LIMIT 1;
