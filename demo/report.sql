@@ -113,8 +113,10 @@ SELECT lead_id AS lead, company, grade, round(total_score::numeric, 1) AS total,
 
 \echo '── Handoffs and cherry-picks ─────────────────────────────────────────────────────'
 \echo
+\pset tuples_only on
 SELECT format('  %s leads handed off to sales (lead_scoring.handoffs; each also sent with NOTIFY on lead_scoring_handoff)',
               count(*)) FROM lead_scoring.handoffs;
+\pset tuples_only off
 \echo
 SELECT rep, claims, cherry_picks, cherry_pick_share FROM lead_scoring.cherry_pick_rates ORDER BY rep;
 SELECT sales_ready_closed, sales_ready_win_rate, cherry_picked_closed, cherry_picked_win_rate

@@ -20,7 +20,7 @@ SELECT count(*) FROM (SELECT lead_scoring.accept_lead(lead_id, 'top of the queue
 -- ben sends back one in six of the next ones (not ready, or students), and
 -- accepts the others
 SET ROLE ben;
-SELECT count(*) FROM (SELECT lead_scoring.reject_lead(lead_id, CASE WHEN lead_id % 2 = 0 THEN 'not ready' ELSE 'student or researcher' END,
+SELECT count(*) FROM (SELECT lead_scoring.reject_lead(lead_id, CASE WHEN lead_id % 12 = 0 THEN 'not ready' ELSE 'student or researcher' END,
                                                       'called: no project this year')
                         FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified' AND lead_id % 6 = 0
                        ORDER BY total_score DESC, lead_id LIMIT 6) r \g /dev/null

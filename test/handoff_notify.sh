@@ -22,7 +22,7 @@ CREATE EXTENSION lead_scoring;
 INSERT INTO lead_scoring.models (name, is_active) VALUES ('notify', true);
 INSERT INTO lead_scoring.components VALUES (1, 'intent', 'engagement', NULL, NULL);
 INSERT INTO lead_scoring.activity_rules (model_id, component, activity_type, points) VALUES (1, 'intent', 'demo_request', 90);
-INSERT INTO lead_scoring.grades VALUES ('A', 1, 80, true, NULL), ('B', 2, 0, false, NULL);
+INSERT INTO lead_scoring.grades VALUES ('A', 1, 80, true, NULL, '1 hour'), ('B', 2, 0, false, NULL, NULL);
 INSERT INTO lead_scoring.leads (lead_id, email) VALUES (1, 'kept@x.example'), (2, 'rolled.back@x.example');
 SQL
 
@@ -46,9 +46,13 @@ awk '/^marker$/ { m = NR } /Asynchronous notification/ { n = NR } END { exit !(m
 grep -q '"lead_id": 1,' "$WORK/listener.out" || fail "the notification is not for lead 1"
 grep -q '"cause": "activity"' "$WORK/listener.out" || fail "the notification does not give its cause"
 grep -q '"grade": "A"' "$WORK/listener.out" || fail "the notification does not give the grade"
+due=$(q -c "SELECT follow_up_due_at - handed_off_at FROM lead_scoring.handoffs WHERE lead_id = 1")
+[ "$due" = "01:00:00" ] || fail "the handoff is due $due after it, not A's follow_up_within (1 hour)"
+grep -q "\"follow_up_due_at\": \"$(q -c "SELECT to_json(follow_up_due_at) #>> '{}' FROM lead_scoring.handoffs WHERE lead_id = 1")\"" \
+	"$WORK/listener.out" || fail "the notification does not carry the follow-up due time"
 [ "$(q -c "SELECT string_agg(lead_id::text, ',') FROM lead_scoring.handoffs")" = 1 ] \
 	|| fail "lead_scoring.handoffs should hold lead 1 only"
-echo "   ok: one notification, for the committed lead only, delivered at commit"
+echo "   ok: one notification, for the committed lead only, delivered at commit, with its follow-up due time"
 
 step "race: an activity and a threshold change make lead 3 sales-ready at the same time"
 q <<'SQL'

@@ -191,6 +191,8 @@ CREATE TABLE lead_scoring.lead_stages (
   handoff_id     bigint,
   rep            name
 );
+-- sales_queue finds the leads of the stages out of the queue by it
+CREATE INDEX lead_stages_stage_idx ON lead_scoring.lead_stages (stage);
 COMMENT ON TABLE lead_scoring.lead_stages IS 'Each lead''s current stage, the latest of its lifecycle_events (a lead without a row is an inquiry); written by handoffs, accept_lead, reject_lead, advance_lead, outcomes and override_stage only';
 COMMENT ON COLUMN lead_scoring.lead_stages.lead_id IS 'Lead';
 COMMENT ON COLUMN lead_scoring.lead_stages.stage IS 'Stage now';

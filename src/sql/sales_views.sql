@@ -15,7 +15,12 @@ SELECT g.lead_id, g.email, g.company, g.grade, g.sales_ready,
     SELECT cl.rep, cl.claimed_at FROM lead_scoring.claims cl
      WHERE cl.lead_id = g.lead_id AND cl.released_at IS NULL) c ON true
  WHERE NOT g.suppressed
-   AND g.stage <> ALL (ARRAY(SELECT ls.stage FROM lead_scoring.lifecycle_stages ls WHERE NOT ls.in_sales_queue))
+   -- the few leads in a stage out of the queue, found by the index on stage:
+   -- a query that shows no stage reads no other row of lead_stages
+   AND NOT EXISTS (SELECT FROM lead_scoring.lead_stages st
+                    WHERE st.lead_id = g.lead_id
+                      AND st.stage = ANY (ARRAY(SELECT ls.stage FROM lead_scoring.lifecycle_stages ls
+                                                 WHERE NOT ls.in_sales_queue)))
  ORDER BY g.total_score DESC, g.lead_id;
 COMMENT ON VIEW lead_scoring.sales_queue IS 'Every lead that is not suppressed and whose stage is in the sales queue (not recycled, lost, disqualified or won), best first, with why and who claimed it; filter by grade or sales_ready to taste';
 COMMENT ON COLUMN lead_scoring.sales_queue.lead_id IS 'Lead';
