@@ -1,7 +1,7 @@
 -- Sales at work, for the demo: two reps answer the leads scoring handed off
--- (ana accepts the best; ben accepts some, sends others back, and also
--- cherry-picks B and C leads), some deals close, and a lead sent back earns
--- its way back. Reproducible: no randomness.
+-- (ana accepts the best; ben accepts the next, sends some back, and also
+-- cherry-picks B and C leads), the deals they work close, and a lead sent back
+-- earns its way back. Reproducible: no randomness.
 SET client_min_messages = warning;
 SELECT lead_scoring.create_roles() \g /dev/null
 DO $$
@@ -17,16 +17,16 @@ SET ROLE ana;
 SELECT count(*) FROM (SELECT lead_scoring.accept_lead(lead_id, 'top of the queue')
                         FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified'
                        ORDER BY total_score DESC, lead_id LIMIT 40) a \g /dev/null
--- ben sends back one in six of the next ones (not ready, or students), and
--- accepts the others
+-- ben accepts the next ones, and sends back one in six of those after them
+-- (not ready, or students)
 SET ROLE ben;
+SELECT count(*) FROM (SELECT lead_scoring.accept_lead(lead_id, 'next in line')
+                        FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified'
+                       ORDER BY total_score DESC, lead_id LIMIT 25) a \g /dev/null
 SELECT count(*) FROM (SELECT lead_scoring.reject_lead(lead_id, CASE WHEN lead_id % 12 = 0 THEN 'not ready' ELSE 'student or researcher' END,
                                                       'called: no project this year')
                         FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified' AND lead_id % 6 = 0
                        ORDER BY total_score DESC, lead_id LIMIT 6) r \g /dev/null
-SELECT count(*) FROM (SELECT lead_scoring.accept_lead(lead_id, 'next in line')
-                        FROM lead_scoring.sales_queue WHERE stage = 'marketing_qualified'
-                       ORDER BY total_score DESC, lead_id LIMIT 25) a \g /dev/null
 -- and claims B and C leads he has a hunch about: cherry-picks
 INSERT INTO lead_scoring.claims (lead_id, reason)
 SELECT lead_id, 'knows the company'
