@@ -256,6 +256,30 @@ $$;
 COMMENT ON FUNCTION lead_scoring.lock_lead(bigint) IS
   'Locks a lead''s lead_scores row for a change of its stage or claim; false if the lead is unknown';
 
+CREATE FUNCTION lead_scoring.lock_known_lead(lead_id bigint) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  IF NOT lead_scoring.lock_lead(lock_known_lead.lead_id) THEN
+    RAISE EXCEPTION 'lead % does not exist', lock_known_lead.lead_id USING ERRCODE = 'foreign_key_violation';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.lock_known_lead(bigint) IS
+  'lock_lead, or an error that the lead does not exist';
+
+-- A stage the caller names, or an error that says where the stages are.
+CREATE FUNCTION lead_scoring.require_stage(stage text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp SET jit = off AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM lead_scoring.lifecycle_stages ls WHERE ls.stage = require_stage.stage) THEN
+    RAISE EXCEPTION 'there is no stage "%"', coalesce(require_stage.stage, '')
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'The stages are listed in lead_scoring.lifecycle_stages.';
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION lead_scoring.require_stage(text) IS
+  'An error unless the stage is one of lead_scoring.lifecycle_stages';
+
 -- Moves a lead to a stage: its row in lead_stages, the event, and the
 -- handed_off flag (false where scoring may hand it off again, so that
 -- hand_off looks at it; true where it may not, so that it does not).
@@ -331,9 +355,7 @@ DECLARE
   last lead_scoring.lifecycle_events;
   holder name;
 BEGIN
-  IF NOT lead_scoring.lock_lead(check_handed_off.lead_id) THEN
-    RAISE EXCEPTION 'lead % does not exist', check_handed_off.lead_id USING ERRCODE = 'foreign_key_violation';
-  END IF;
+  PERFORM lead_scoring.lock_known_lead(check_handed_off.lead_id);
   SELECT * INTO current FROM lead_scoring.lead_stages st WHERE st.lead_id = check_handed_off.lead_id;
   IF current.stage IS DISTINCT FROM 'marketing_qualified' THEN
     SELECT * INTO last FROM lead_scoring.lifecycle_events e WHERE e.event_id = current.event_id;
@@ -476,10 +498,7 @@ DECLARE
   current lead_scoring.lead_stages;
   holder name;
 BEGIN
-  IF NOT EXISTS (SELECT FROM lead_scoring.lifecycle_stages ls WHERE ls.stage = advance_lead.stage) THEN
-    RAISE EXCEPTION 'there is no stage "%"', coalesce(advance_lead.stage, '')
-      USING ERRCODE = 'invalid_parameter_value', HINT = 'The stages are listed in lead_scoring.lifecycle_stages.';
-  END IF;
+  PERFORM lead_scoring.require_stage(advance_lead.stage);
   IF advance_lead.stage IN ('marketing_qualified', 'recycled', 'disqualified', 'won', 'lost') THEN
     RAISE EXCEPTION 'a lead enters % through %', advance_lead.stage,
       CASE WHEN advance_lead.stage = 'marketing_qualified' THEN 'a handoff'
@@ -489,9 +508,7 @@ BEGIN
                         WHEN advance_lead.stage IN ('won', 'lost') THEN 'Record it with lead_scoring.record_outcome().'
                         ELSE 'Use lead_scoring.reject_lead(lead_id, reason, note).' END;
   END IF;
-  IF NOT lead_scoring.lock_lead(advance_lead.lead_id) THEN
-    RAISE EXCEPTION 'lead % does not exist', advance_lead.lead_id USING ERRCODE = 'foreign_key_violation';
-  END IF;
+  PERFORM lead_scoring.lock_known_lead(advance_lead.lead_id);
   SELECT * INTO current FROM lead_scoring.lead_stages st WHERE st.lead_id = advance_lead.lead_id;
   SELECT c.rep INTO holder FROM lead_scoring.claims c WHERE c.lead_id = advance_lead.lead_id AND c.released_at IS NULL;
   IF holder IS DISTINCT FROM lead_scoring.acting_role() AND NOT lead_scoring.is_manager() THEN
@@ -525,17 +542,12 @@ BEGIN
   IF reason IS NULL OR btrim(reason) = '' THEN
     RAISE EXCEPTION 'an override needs a reason' USING ERRCODE = 'not_null_violation';
   END IF;
-  IF NOT EXISTS (SELECT FROM lead_scoring.lifecycle_stages ls WHERE ls.stage = override_stage.stage) THEN
-    RAISE EXCEPTION 'there is no stage "%"', coalesce(override_stage.stage, '')
-      USING ERRCODE = 'invalid_parameter_value', HINT = 'The stages are listed in lead_scoring.lifecycle_stages.';
-  END IF;
+  PERFORM lead_scoring.require_stage(override_stage.stage);
   IF override_stage.stage = 'marketing_qualified' THEN
     RAISE EXCEPTION 'a lead enters marketing_qualified through a handoff' USING ERRCODE = 'invalid_parameter_value',
       HINT = 'Move it to inquiry: it is handed off at once if it is sales-ready.';
   END IF;
-  IF NOT lead_scoring.lock_lead(override_stage.lead_id) THEN
-    RAISE EXCEPTION 'lead % does not exist', override_stage.lead_id USING ERRCODE = 'foreign_key_violation';
-  END IF;
+  PERFORM lead_scoring.lock_known_lead(override_stage.lead_id);
   event := lead_scoring.move_lead(override_stage.lead_id, 'override', override_stage.stage, now(), override_stage.reason, NULL);
   IF lead_scoring.stage_hands_off(override_stage.stage) THEN
     PERFORM lead_scoring.hand_off(ARRAY[override_stage.lead_id], 'stage');
@@ -585,10 +597,7 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state',
             HINT = 'Call lead_scoring.begin_history_import() first, in the same transaction.';
   END IF;
-  IF NOT EXISTS (SELECT FROM lead_scoring.lifecycle_stages ls WHERE ls.stage = import_stage_change.stage) THEN
-    RAISE EXCEPTION 'there is no stage "%"', coalesce(import_stage_change.stage, '')
-      USING ERRCODE = 'invalid_parameter_value', HINT = 'The stages are listed in lead_scoring.lifecycle_stages.';
-  END IF;
+  PERFORM lead_scoring.require_stage(import_stage_change.stage);
   IF occurred_at IS NULL OR NOT isfinite(occurred_at) OR occurred_at > now() THEN
     RAISE EXCEPTION 'an imported stage change needs the finite, past instant it happened, not %', occurred_at
       USING ERRCODE = 'invalid_parameter_value';

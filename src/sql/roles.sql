@@ -79,6 +79,7 @@ REVOKE EXECUTE ON FUNCTION
   lead_scoring.recycle_rule_met(bigint, timestamptz),
   lead_scoring.rules_carrying(bigint, timestamptz),
   lead_scoring.lock_lead(bigint),
+  lead_scoring.lock_known_lead(bigint),
   lead_scoring.move_lead(bigint, text, text, timestamptz, text, text, text[]),
   lead_scoring.refuse_move(bigint, text, text, text, text, text),
   lead_scoring.check_handed_off(bigint, text, text, text)

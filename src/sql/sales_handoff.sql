@@ -203,10 +203,7 @@ BEGIN
   NEW.release_reason := NULL;
   -- of two reps taking one lead at once, the second waits here, then finds
   -- the first one's claim: its attempt is recorded, not lost with an error
-  IF NOT lead_scoring.lock_lead(NEW.lead_id) THEN
-    RAISE EXCEPTION 'lead % does not exist', NEW.lead_id
-      USING ERRCODE = 'foreign_key_violation';
-  END IF;
+  PERFORM lead_scoring.lock_known_lead(NEW.lead_id);
   SELECT c.rep INTO claimed FROM lead_scoring.claims c
    WHERE c.lead_id = NEW.lead_id AND c.released_at IS NULL;
   IF claimed IS NOT NULL THEN
