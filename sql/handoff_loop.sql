@@ -85,6 +85,10 @@ SELECT lead_id, stage FROM lead_scoring.sales_queue ORDER BY lead_id;
 -- add recycle_points (set to 25 here) to what its older ones score. A
 -- rescore reads the old activities again: nothing. A webinar adds 20: not
 -- enough. Pricing adds 30 more: handed off again, from recycled.
+-- (the settings refuse what is not a number of points, or a share)
+UPDATE lead_scoring.settings SET value = 'lots' WHERE name = 'recycle_points';
+UPDATE lead_scoring.settings SET value = '0' WHERE name = 'recycle_points';
+UPDATE lead_scoring.settings SET value = '1.5' WHERE name = 'max_rejection_share';
 UPDATE lead_scoring.settings SET value = '25' WHERE name = 'recycle_points';
 SELECT leads_rescored > 0 AS rescored FROM lead_scoring.rescore();
 INSERT INTO lead_scoring.activities (lead_id, activity_type) VALUES (2, 'webinar');

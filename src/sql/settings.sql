@@ -91,7 +91,8 @@ BEGIN
       RAISE EXCEPTION 'burst_window must be a positive interval of at most 1 year, not "%"', NEW.value
         USING ERRCODE = 'invalid_parameter_value';
     END IF;
-  ELSIF NEW.name = 'recycle_points' AND NOT (NEW.value ~ '^\s*[0-9]{1,6}(\.[0-9]{1,6})?\s*$' AND NEW.value::numeric > 0) THEN
+  ELSIF NEW.name = 'recycle_points'
+        AND (NEW.value !~ '^\s*[0-9]{1,6}(\.[0-9]{1,6})?\s*$' OR NEW.value::numeric <= 0) THEN
     RAISE EXCEPTION 'recycle_points must be a positive number of points below 1000000, not "%"', NEW.value
       USING ERRCODE = 'invalid_parameter_value';
   ELSIF NEW.name = 'max_rejection_share' AND NOT (NEW.value ~ '^\s*(0(\.[0-9]{1,6})?|1(\.0{1,6})?)\s*$') THEN
