@@ -176,6 +176,13 @@ SELECT handoffs_answered, rejection_share, handoff_verdict FROM lead_scoring.sco
 UPDATE lead_scoring.settings SET value = '0.9' WHERE name = 'max_rejection_share';
 SELECT handoff_verdict FROM lead_scoring.scoring_health;
 
+-- A manager may answer for a rep: 3 is bob's (assigned), the manager accepts
+-- it, and bob is the rep who works it.
+SET ROLE loop_manager;
+SELECT lead_id, action, to_stage, refused, actor FROM lead_scoring.accept_lead(3, 'for bob, who is away');
+RESET ROLE;
+SELECT lead_id, stage, rep FROM lead_scoring.lead_stages WHERE lead_id = 3;
+
 -- The demand waterfall, from history imported with its instants (2020):
 -- 20: inquiry 10 Jan, MQL 1 Feb, SAL 3 Feb, SQL 1 Mar, won 15 Apr (1,000);
 -- 21: inquiry 20 Jan, MQL 10 Feb, SAL 12 Feb, lost 1 May;

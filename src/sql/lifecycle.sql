@@ -304,7 +304,11 @@ BEGIN
   RETURNING * INTO event;
   INSERT INTO lead_scoring.lead_stages AS st (lead_id, stage, previous_stage, since, event_id, handoff_id, rep)
   VALUES (move_lead.lead_id, move_lead.to_stage, event.from_stage, move_lead.occurred_at, event.event_id, current.handoff_id,
-          CASE WHEN move_lead.action IN ('accept', 'advance') THEN coalesce(current.rep, lead_scoring.acting_role()) END)
+          -- the rep who works it: the holder of its claim (a manager may answer for a rep)
+          CASE WHEN move_lead.action IN ('accept', 'advance')
+               THEN coalesce((SELECT c.rep FROM lead_scoring.claims c
+                               WHERE c.lead_id = move_lead.lead_id AND c.released_at IS NULL),
+                             current.rep, lead_scoring.acting_role()) END)
   ON CONFLICT ON CONSTRAINT lead_stages_pkey DO UPDATE
      SET stage = excluded.stage, previous_stage = excluded.previous_stage, since = excluded.since,
          event_id = excluded.event_id, rep = excluded.rep;
