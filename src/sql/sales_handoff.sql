@@ -375,6 +375,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit 
 SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
   handed bigint;
+  from_inquiry boolean;
 BEGIN
   IF lead_scoring.importing_history() THEN
     RETURN 0;  -- the past is not handed off: begin_history_import()
@@ -409,6 +410,8 @@ BEGIN
   IF cardinality(lead_ids) > 64 THEN
     PERFORM pg_catalog.set_config('plan_cache_mode', 'force_custom_plan', true);
   END IF;
+  -- whether a lead never staged (an inquiry) may be handed off: asked once, not per lead
+  from_inquiry := lead_scoring.stage_hands_off(NULL);
   UPDATE lead_scoring.lead_scores s SET handed_off = false, score_stamp = lead_scoring.carried_stamp(s.score_stamp, s.xmin)
     FROM lead_scoring.lead_grades g
    WHERE s.lead_id = g.lead_id AND s.handed_off AND s.lead_id = ANY (lead_ids)
@@ -432,7 +435,7 @@ BEGIN
     SELECT r.lead_id, 'marketing_qualified', 'inquiry', now(),
            nextval('lead_scoring.lifecycle_events_event_id_seq'), nextval('lead_scoring.handoffs_handoff_id_seq')
       FROM ready r
-     WHERE r.stage IS NOT NULL OR lead_scoring.stage_hands_off(NULL)
+     WHERE r.stage IS NOT NULL OR from_inquiry
     ON CONFLICT ON CONSTRAINT lead_stages_pkey DO UPDATE
        SET stage = excluded.stage, previous_stage = st.stage, since = excluded.since, event_id = excluded.event_id,
            handoff_id = excluded.handoff_id, rep = NULL
